@@ -1,0 +1,86 @@
+namespace DrLlm.Engine.Model;
+
+/// <summary>
+/// The ordered block indices a forward pass runs (METHOD.md "Layer paths"). <c>0 1 1 3</c> on a 4-block
+/// model repeats block 1 and skips block 2. A block appears at most twice and its two runs are adjacent;
+/// the path never exceeds 2L steps. Each step owns its own KV-cache entry.
+/// </summary>
+public sealed class LayerPath : IEquatable<LayerPath>
+{
+    private readonly int[] _steps;
+
+    public int NumBlocks { get; }
+    public IReadOnlyList<int> Steps => _steps;
+    public int Length => _steps.Length;
+    public int this[int step] => _steps[step];
+
+    private LayerPath(int[] steps, int numBlocks)
+    {
+        _steps = steps;
+        NumBlocks = numBlocks;
+    }
+
+    /// <summary>The default path 0 .. L-1.</summary>
+    public static LayerPath Default(int numBlocks) => new(Enumerable.Range(0, numBlocks).ToArray(), numBlocks);
+
+    /// <summary>Validates and builds a path; throws <see cref="ArgumentException"/> that names the offending step.</summary>
+    public static LayerPath Create(IEnumerable<int> steps, int numBlocks)
+    {
+        var s = steps.ToArray();
+        if (numBlocks <= 0) throw new ArgumentException($"numBlocks must be positive, got {numBlocks}");
+        if (s.Length == 0) throw new ArgumentException("layer path is empty: at least one block must run");
+        if (s.Length > 2 * numBlocks)
+            throw new ArgumentException($"layer path has {s.Length} steps; at most 2L = {2 * numBlocks} are allowed");
+        var count = new int[numBlocks];
+        for (int i = 0; i < s.Length; i++)
+        {
+            int b = s[i];
+            if (b < 0 || b >= numBlocks)
+                throw new ArgumentException($"layer path step {i} is block {b}; the model has blocks 0..{numBlocks - 1}");
+            if (i > 0 && b < s[i - 1])
+                throw new ArgumentException($"layer path step {i} goes back from block {s[i - 1]} to {b}; blocks must be in order (repeats adjacent)");
+            if (++count[b] > 2)
+                throw new ArgumentException($"layer path runs block {b} more than twice (step {i}); at most one repeat per block");
+        }
+        return new LayerPath(s, numBlocks);
+    }
+
+    /// <summary>Parses "0,1,1,3" (commas or spaces).</summary>
+    public static LayerPath Parse(string text, int numBlocks)
+    {
+        var parts = text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var steps = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], out steps[i]))
+                throw new ArgumentException($"layer path '{text}': step {i} ('{parts[i]}') is not an integer");
+        return Create(steps, numBlocks);
+    }
+
+    /// <summary>Per-block router labels y_l = count(l in path) in {0,1,2}.</summary>
+    public int[] BlockCounts()
+    {
+        var c = new int[NumBlocks];
+        foreach (var b in _steps) c[b]++;
+        return c;
+    }
+
+    /// <summary>Number of leading steps this path shares with <paramref name="other"/>.</summary>
+    public int CommonPrefixLength(LayerPath other)
+    {
+        int n = Math.Min(Length, other.Length), k = 0;
+        while (k < n && _steps[k] == other._steps[k]) k++;
+        return k;
+    }
+
+    public bool Equals(LayerPath? other) =>
+        other is not null && NumBlocks == other.NumBlocks && _steps.AsSpan().SequenceEqual(other._steps);
+    public override bool Equals(object? obj) => Equals(obj as LayerPath);
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        h.Add(NumBlocks);
+        foreach (var s in _steps) h.Add(s);
+        return h.ToHashCode();
+    }
+    public override string ToString() => string.Join(",", _steps);
+}
