@@ -37,6 +37,11 @@ public sealed record ModelConfig
     public float RmsNormEps { get; init; } = 1e-6f;
     public float RopeTheta { get; init; } = 10000f;
     public RopeScaling? RopeScaling { get; init; }
+    /// <summary>
+    /// Per-frequency divisors as llama.cpp stores them (GGUF tensor <c>rope_freqs.weight</c>, HeadDim/2 values).
+    /// When set they take the place of <see cref="RopeScaling"/>; see <see cref="RopeFrequencies"/>.
+    /// </summary>
+    public float[]? RopeFreqFactors { get; init; }
     public bool TieWordEmbeddings { get; init; }
     public int MaxPositionEmbeddings { get; init; } = 4096;
     public int? BosTokenId { get; init; }
