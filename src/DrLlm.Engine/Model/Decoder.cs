@@ -1,0 +1,31 @@
+using DrLlm.Engine.Formats;
+using DrLlm.Engine.Kernels;
+
+namespace DrLlm.Engine.Model;
+
+/// <summary>
+/// A loaded decoder: config, f32 weights and the rope table. Stateless apart from those; all per-sequence state (KV cache
+/// per path step, hidden states per step, scratch) lives in an <see cref="InferenceSession"/>, one per thread of use.
+/// </summary>
+public sealed class Decoder : IDisposable
+{
+    public ModelConfig Config { get; }
+    public ModelWeights Weights { get; }
+    /// <summary>Threads for GEMM (OpenBLAS) and for attention over heads.</summary>
+    public int Threads { get; }
+    internal float[] InvFreq { get; }
+
+    public Decoder(ModelWeights weights, int threads = 0)
+    {
+        Blas.EnsureAvailable();
+        Weights = weights;
+        Config = weights.Config;
+        Threads = threads > 0 ? threads : Environment.ProcessorCount;
+        Blas.SetThreads(Threads);
+        InvFreq = RopeFrequencies.Compute(Config);
+    }
+
+    public InferenceSession CreateSession() => new(this);
+
+    public void Dispose() => Weights.Dispose();
+}

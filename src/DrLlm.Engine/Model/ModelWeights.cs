@@ -1,0 +1,108 @@
+using System.Runtime.InteropServices;
+using DrLlm.Engine.Formats;
+
+namespace DrLlm.Engine.Model;
+
+/// <summary>One transformer block's parameters as f32 pointers. Linear weights are [out, in] row-major.</summary>
+public unsafe struct BlockWeights
+{
+    public float* AttnNorm;                 // [d]
+    public float* Wq, Wk, Wv;              // [qDim, d], [kvDim, d], [kvDim, d]
+    public float* Bq, Bk, Bv;              // [qDim], [kvDim], [kvDim] (Qwen2 only, else null)
+    public float* QNorm, KNorm;            // [hd] (Qwen3 only, else null)
+    public float* Wo;                      // [d, qDim]
+    public float* FfnNorm;                 // [d]
+    public float* WGate, WUp;              // [ffn, d]
+    public float* WDown;                   // [d, ffn]
+}
+
+/// <summary>
+/// All parameters of a decoder as f32, in Hugging Face layout. Tensors already stored as aligned f32 stay in the
+/// checkpoint's memory mapping (no copy); everything else (bf16, f16, Q8_0, permuted) is converted once into native
+/// 64-byte-aligned memory that this object owns. A 3B bf16 model becomes ~12 GB of f32.
+/// </summary>
+public sealed unsafe class ModelWeights : IDisposable
+{
+    private readonly List<nint> _owned = [];
+    private readonly Checkpoint _checkpoint;
+    private readonly BlockWeights[] _blocks;
+
+    public ModelConfig Config { get; }
+    public float* Embed { get; }      // [vocab, d]
+    public float* FinalNorm { get; }  // [d]
+    public float* LmHead { get; }     // [vocab, d]; aliases Embed when tied
+    public long MappedBytes { get; private set; }
+    public long OwnedBytes { get; private set; }
+    public ref readonly BlockWeights Block(int i) => ref _blocks[i];
+
+    private ModelWeights(Checkpoint checkpoint)
+    {
+        _checkpoint = checkpoint;
+        var c = Config = checkpoint.Config;
+        Embed = Load("model.embed_tokens.weight");
+        FinalNorm = Load("model.norm.weight");
+        LmHead = c.TieWordEmbeddings && !checkpoint.Tensors.Tensors.ContainsKey("lm_head.weight")
+            ? Embed : Load("lm_head.weight");
+        _blocks = new BlockWeights[c.NumLayers];
+        for (int l = 0; l < c.NumLayers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            ref var b = ref _blocks[l];
+            b.AttnNorm = Load(p + "input_layernorm.weight");
+            b.Wq = Load(p + "self_attn.q_proj.weight");
+            b.Wk = Load(p + "self_attn.k_proj.weight");
+            b.Wv = Load(p + "self_attn.v_proj.weight");
+            if (c.AttentionBias)
+            {
+                b.Bq = Load(p + "self_attn.q_proj.bias");
+                b.Bk = Load(p + "self_attn.k_proj.bias");
+                b.Bv = Load(p + "self_attn.v_proj.bias");
+            }
+            if (c.QkNorm)
+            {
+                b.QNorm = Load(p + "self_attn.q_norm.weight");
+                b.KNorm = Load(p + "self_attn.k_norm.weight");
+            }
+            b.Wo = Load(p + "self_attn.o_proj.weight");
+            b.FfnNorm = Load(p + "post_attention_layernorm.weight");
+            b.WGate = Load(p + "mlp.gate_proj.weight");
+            b.WUp = Load(p + "mlp.up_proj.weight");
+            b.WDown = Load(p + "mlp.down_proj.weight");
+        }
+    }
+
+    /// <summary>Takes ownership of the checkpoint (its mappings back the mapped tensors).</summary>
+    public static ModelWeights FromCheckpoint(Checkpoint checkpoint)
+    {
+        try { return new ModelWeights(checkpoint); }
+        catch { checkpoint.Dispose(); throw; }
+    }
+
+    private float* Load(string name)
+    {
+        var src = _checkpoint.Tensors;
+        if (!src.Tensors.TryGetValue(name, out var info))
+            throw new ModelFormatException($"{src.SourcePath}: tensor '{name}' is missing");
+        long n = info.ElementCount;
+        float* mapped = src.TryMapF32(name);
+        if (mapped != null)
+        {
+            MappedBytes += n * 4;
+            return mapped;
+        }
+        var p = (float*)NativeMemory.AlignedAlloc((nuint)(n * 4), 64);
+        _owned.Add((nint)p);
+        OwnedBytes += n * 4;
+        // Spans are int-indexed: a [151936, 2048] embedding (311M floats) fits, larger tensors would need chunking.
+        if (n > int.MaxValue) throw new ModelFormatException($"{src.SourcePath}: tensor '{name}' has {n} elements; at most {int.MaxValue} supported");
+        src.ReadF32(name, new Span<float>(p, (int)n));
+        return p;
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _owned) NativeMemory.AlignedFree((void*)p);
+        _owned.Clear();
+        _checkpoint.Dispose();
+    }
+}

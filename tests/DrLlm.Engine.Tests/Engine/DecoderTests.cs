@@ -1,0 +1,200 @@
+using DrLlm.Engine.Model;
+
+namespace DrLlm.Engine.Tests.Engine;
+
+public class DecoderTests
+{
+    public static TheoryData<string> Families => ["llama", "llama3", "qwen2", "qwen3"];
+
+    private static ModelConfig Config(string family) => family switch
+    {
+        "llama" => TestModels.Llama(),
+        "llama3" => TestModels.Llama3Scaled(),
+        "qwen2" => TestModels.Qwen2(),
+        "qwen3" => TestModels.Qwen3(),
+        _ => throw new ArgumentException(family),
+    };
+
+    private static readonly int[] Prompt = [3, 17, 42, 5, 88, 1, 60, 23, 9, 71, 14];
+
+    private static void AssertClose(ReadOnlySpan<float> actual, double[] expected, double relTol)
+    {
+        double scale = expected.Max(Math.Abs), maxDiff = 0;
+        for (int i = 0; i < expected.Length; i++) maxDiff = Math.Max(maxDiff, Math.Abs(actual[i] - expected[i]));
+        Assert.True(maxDiff <= relTol * scale, $"max |diff| {maxDiff:G4} > {relTol} × scale {scale:G4}");
+    }
+
+    [Theory, MemberData(nameof(Families))]
+    public void Default_path_matches_the_naive_reference(string family)
+    {
+        var c = Config(family);
+        var w = TestModels.RandomWeights(c, seed: 1);
+        using var m = TestModels.InMemory(c, w);
+        using var s = m.CreateSession();
+        var logits = s.Prefill(Prompt, LayerPath.Default(c.NumLayers));
+        var expected = NaiveDecoder.Logits(c, w, Prompt, LayerPath.Default(c.NumLayers).Steps);
+        AssertClose(logits, expected[^1], 1e-4);
+    }
+
+    [Theory]
+    [InlineData("llama", "0,1,1,3")]
+    [InlineData("llama", "2")]
+    [InlineData("qwen2", "0,0,1,1,2,2")]
+    [InlineData("qwen3", "1,2,2")]
+    public void Skips_and_repeats_match_the_naive_reference(string family, string pathText)
+    {
+        var c = Config(family);
+        var w = TestModels.RandomWeights(c, seed: 2);
+        var path = LayerPath.Parse(pathText, c.NumLayers);
+        using var m = TestModels.InMemory(c, w);
+        using var s = m.CreateSession();
+        AssertClose(s.Prefill(Prompt, path), NaiveDecoder.Logits(c, w, Prompt, path.Steps)[^1], 1e-4);
+    }
+
+    [Fact]
+    public void A_path_equals_the_plain_forward_of_the_model_whose_blocks_are_the_path()
+    {
+        var c = TestModels.Llama();
+        var w = TestModels.RandomWeights(c, seed: 3);
+        var path = LayerPath.Parse("0,0,2,3,3", c.NumLayers);
+        var (uc, uw) = TestModels.Unrolled(c, w, path.Steps);
+        using var m = TestModels.InMemory(c, w);
+        using var u = TestModels.InMemory(uc, uw);
+        using var s1 = m.CreateSession();
+        using var s2 = u.CreateSession();
+        var a = s1.Prefill(Prompt, path).ToArray();
+        var b = s2.Prefill(Prompt, LayerPath.Default(uc.NumLayers)).ToArray();
+        Assert.Equal(b, a); // same blocks, same order, same shapes: bit-identical
+    }
+
+    [Theory]
+    [InlineData("llama", "0,1,2,3")]
+    [InlineData("llama", "0,0,2,2,3")]
+    [InlineData("qwen2", "1,1,2")]
+    [InlineData("qwen3", "0,2,2")]
+    public void Incremental_decode_equals_full_recomputation(string family, string pathText)
+    {
+        var c = Config(family);
+        var w = TestModels.RandomWeights(c, seed: 4);
+        var path = LayerPath.Parse(pathText, c.NumLayers);
+        using var m = TestModels.InMemory(c, w);
+        using var s = m.CreateSession();
+        using var fresh = m.CreateSession();
+        var tokens = Prompt.ToList();
+        var logits = s.Prefill(Prompt, path).ToArray();
+        for (int i = 0; i < 6; i++)
+        {
+            int next = i * 13 % c.VocabSize; // a fixed, non-greedy continuation exercises arbitrary tokens
+            tokens.Add(next);
+            logits = s.DecodeStep(next).ToArray();
+            var full = fresh.Prefill(tokens.ToArray(), path).ToArray();
+            AssertClose(logits, full.Select(v => (double)v).ToArray(), 1e-5);
+        }
+    }
+
+    [Fact]
+    public void Prefix_reuse_is_bit_identical_to_recomputation_and_counts_saved_blocks()
+    {
+        var c = TestModels.Llama(6);
+        var w = TestModels.RandomWeights(c, seed: 5);
+        using var m = TestModels.InMemory(c, w);
+        using var reused = m.CreateSession();
+        reused.Prefill(Prompt, LayerPath.Default(6));
+        Assert.Equal(6, reused.BlockRuns);
+        var paths = new[] { "0,1,2,4,5", "0,1,2,4,4,5", "0,1", "0,1,2,3,4,5", "1,2,3" };
+        long runs = reused.BlockRuns, saved = 0;
+        foreach (var text in paths)
+        {
+            var path = LayerPath.Parse(text, 6);
+            int shared = Math.Min(reused.PathSteps.Length, path.Length);
+            var a = reused.Prefill(Prompt, path).ToArray();
+            using var fresh = m.CreateSession();
+            var b = fresh.Prefill(Prompt, path).ToArray();
+            Assert.Equal(b, a);
+            var genA = Generation.Greedy(reused, Prompt, path, 4).Tokens;
+            Assert.Equal(Generation.Greedy(fresh, Prompt, path, 4).Tokens, genA);
+            saved = reused.BlockRunsSaved;
+        }
+        // Stored steps before each prefill → reused / run:
+        //   0,1,2,3,4,5   → 0,1,2,4,5   reuses 0,1,2 (3), runs 4,5 (2)
+        //   0,1,2,4,5     → 0,1,2,4,4,5 reuses 0,1,2,4 (4), runs 4,5 (2)
+        //   0,1,2,4,4,5   → 0,1         reuses 0,1 (2), runs none (the stored tail stays valid)
+        //   0,1,2,4,4,5   → 0,1,2,3,4,5 reuses 0,1,2 (3), runs 3,4,5 (3)
+        //   0,1,2,3,4,5   → 1,2,3       reuses none, runs 3
+        // and each Greedy call re-prefills the same path, reusing all of it (5 + 6 + 2 + 6 + 3).
+        Assert.Equal(3 + 4 + 2 + 3 + 0 + 5 + 6 + 2 + 6 + 3, saved);
+        Assert.Equal(runs + 2 + 2 + 0 + 3 + 3, reused.BlockRuns);
+    }
+
+    [Fact]
+    public void Hidden_state_entering_each_step_is_exposed()
+    {
+        var c = TestModels.Llama();
+        var w = TestModels.RandomWeights(c, seed: 6);
+        using var m = TestModels.InMemory(c, w);
+        using var s = m.CreateSession();
+        s.BeginPrefill(Prompt);
+        var h0 = s.HiddenEnteringStep(0).ToArray();
+        Assert.Equal(w["model.embed_tokens.weight"].AsSpan(Prompt[0] * c.HiddenSize, c.HiddenSize).ToArray(), h0[..c.HiddenSize]);
+        s.RunStep(0);
+        s.RunStep(0);
+        Assert.NotEqual(s.HiddenEnteringStep(1).ToArray(), s.HiddenEnteringStep(2).ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => s.HiddenEnteringStep(3));
+        var ex = Assert.Throws<ArgumentException>(() => s.RunStep(0));
+        Assert.Contains("more than twice", ex.Message);
+    }
+
+    [Fact]
+    public void Greedy_generation_stops_at_a_stop_token()
+    {
+        var c = TestModels.Llama();
+        var w = TestModels.RandomWeights(c, seed: 7);
+        using var m = TestModels.InMemory(c, w);
+        using var s = m.CreateSession();
+        var path = LayerPath.Default(c.NumLayers);
+        var free = Generation.Greedy(s, Prompt, path, 8);
+        Assert.Equal(8, free.Tokens.Length);
+        Assert.Equal(StopReason.MaxTokens, free.StopReason);
+        var stopped = Generation.Greedy(s, Prompt, path, 8, new HashSet<int> { free.Tokens[2] });
+        int firstStop = Array.IndexOf(free.Tokens, free.Tokens[2]);
+        Assert.Equal(free.Tokens[..firstStop], stopped.Tokens);
+        Assert.Equal(StopReason.StopToken, stopped.StopReason);
+    }
+
+    [Fact]
+    public void Continuation_scores_equal_the_log_probs_of_a_full_forward()
+    {
+        var c = TestModels.Qwen2();
+        var w = TestModels.RandomWeights(c, seed: 8);
+        var path = LayerPath.Parse("0,2,2", c.NumLayers);
+        using var m = TestModels.InMemory(c, w);
+        using var s = m.CreateSession();
+        int[][] conts = [[5], [7, 8, 9], [90, 2]];
+        var scores = Generation.ScoreContinuations(s, Prompt, conts, path);
+        for (int i = 0; i < conts.Length; i++)
+        {
+            var all = Prompt.Concat(conts[i]).ToArray();
+            var logits = NaiveDecoder.Logits(c, w, all, path.Steps);
+            double expected = 0;
+            for (int j = 0; j < conts[i].Length; j++)
+            {
+                var row = logits[Prompt.Length - 1 + j];
+                double max = row.Max(), lse = max + Math.Log(row.Sum(v => Math.Exp(v - max)));
+                expected += row[conts[i][j]] - lse;
+            }
+            Assert.True(Math.Abs(scores[i] - expected) < 1e-3, $"candidate {i}: {scores[i]} vs {expected}");
+        }
+    }
+
+    [Fact]
+    public void Bad_tokens_and_paths_give_clear_errors()
+    {
+        var c = TestModels.Llama();
+        using var m = TestModels.InMemory(c, TestModels.RandomWeights(c, seed: 9));
+        using var s = m.CreateSession();
+        Assert.Contains("token 1 is 97", Assert.Throws<ArgumentException>(() => s.Prefill([1, 97], LayerPath.Default(4))).Message);
+        Assert.Contains("empty", Assert.Throws<ArgumentException>(() => s.Prefill([], LayerPath.Default(4))).Message);
+        Assert.Contains("has 4", Assert.Throws<ArgumentException>(() => s.Prefill([1], LayerPath.Default(5))).Message);
+        Assert.Contains("before prefill", Assert.Throws<InvalidOperationException>(() => m.CreateSession().DecodeStep(1)).Message);
+    }
+}
