@@ -1,4 +1,7 @@
 using System.CommandLine;
+using DrLlm.Cli.Commands;
 
-var root = new RootCommand("drllm: Dr.LLM dynamic layer routing, engine and tools");
+var root = new RootCommand("drllm: Dr.LLM dynamic layer routing (engine, search, routers, cluster)");
+EngineCommands.Add(root);
+BenchCommands.Add(root);
 return root.Parse(args).Invoke();

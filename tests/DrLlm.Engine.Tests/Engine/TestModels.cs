@@ -20,54 +20,8 @@ public static class TestModels
 
     public static ModelConfig Qwen3() => Llama(3) with { Architecture = Architecture.Qwen3, HeadDim = 32, RmsNormEps = 1e-6f };
 
-    /// <summary>Deterministic weights in Hugging Face names and layout: linear ~ U(-a, a) with a = scale·sqrt(3/in), norms near 1.</summary>
-    public static Dictionary<string, float[]> RandomWeights(ModelConfig c, int seed, float scale = 1f)
-    {
-        var rng = new Random(seed);
-        var w = new Dictionary<string, float[]>();
-        float[] Mat(int rows, int cols)
-        {
-            var m = new float[rows * cols];
-            float a = scale * MathF.Sqrt(3f / cols);
-            for (int i = 0; i < m.Length; i++) m[i] = (float)(rng.NextDouble() * 2 - 1) * a;
-            return m;
-        }
-        float[] Vec(int n, float center, float spread)
-        {
-            var v = new float[n];
-            for (int i = 0; i < n; i++) v[i] = center + (float)(rng.NextDouble() * 2 - 1) * spread;
-            return v;
-        }
-        int d = c.HiddenSize;
-        w["model.embed_tokens.weight"] = Vec(c.VocabSize * d, 0, 1f);
-        for (int l = 0; l < c.NumLayers; l++)
-        {
-            string p = $"model.layers.{l}.";
-            w[p + "input_layernorm.weight"] = Vec(d, 1, 0.2f);
-            w[p + "self_attn.q_proj.weight"] = Mat(c.QDim, d);
-            w[p + "self_attn.k_proj.weight"] = Mat(c.KvDim, d);
-            w[p + "self_attn.v_proj.weight"] = Mat(c.KvDim, d);
-            if (c.AttentionBias)
-            {
-                w[p + "self_attn.q_proj.bias"] = Vec(c.QDim, 0, 0.5f);
-                w[p + "self_attn.k_proj.bias"] = Vec(c.KvDim, 0, 0.5f);
-                w[p + "self_attn.v_proj.bias"] = Vec(c.KvDim, 0, 0.5f);
-            }
-            if (c.QkNorm)
-            {
-                w[p + "self_attn.q_norm.weight"] = Vec(c.HeadDim, 1, 0.2f);
-                w[p + "self_attn.k_norm.weight"] = Vec(c.HeadDim, 1, 0.2f);
-            }
-            w[p + "self_attn.o_proj.weight"] = Mat(d, c.QDim);
-            w[p + "post_attention_layernorm.weight"] = Vec(d, 1, 0.2f);
-            w[p + "mlp.gate_proj.weight"] = Mat(c.IntermediateSize, d);
-            w[p + "mlp.up_proj.weight"] = Mat(c.IntermediateSize, d);
-            w[p + "mlp.down_proj.weight"] = Mat(d, c.IntermediateSize);
-        }
-        w["model.norm.weight"] = Vec(d, 1, 0.2f);
-        if (!c.TieWordEmbeddings) w["lm_head.weight"] = Mat(c.VocabSize, d);
-        return w;
-    }
+    public static Dictionary<string, float[]> RandomWeights(ModelConfig c, int seed, float scale = 1f) =>
+        RandomInit.Weights(c, seed, scale);
 
     public static Dictionary<string, long[]> Shapes(ModelConfig c, IReadOnlyDictionary<string, float[]> w)
     {

@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using DrLlm.Engine.Kernels;
+using DrLlm.Engine.Model;
+
+namespace DrLlm.Cli.Commands;
+
+/// <summary><c>drllm bench engine</c> and <c>drllm bench gemm</c>: figures, printed as one JSON line each.</summary>
+public static class BenchCommands
+{
+    public static void Add(RootCommand root)
+    {
+        var bench = new Command("bench", "speed measurements");
+        bench.Subcommands.Add(EngineCommand());
+        bench.Subcommands.Add(GemmCommand());
+        root.Subcommands.Add(bench);
+    }
+
+    private static Command EngineCommand()
+    {
+        var prompt = new Option<int>("--prompt-tokens") { DefaultValueFactory = _ => 128 };
+        var gen = new Option<int>("--gen-tokens") { DefaultValueFactory = _ => 32 };
+        var reps = new Option<int>("--repeats") { Description = "timed runs after one warm-up; the median is reported", DefaultValueFactory = _ => 3 };
+        var cmd = new Command("engine", "prefill and decode tokens/s on a model (random prompt, default path)")
+            { EngineCommands.Model, prompt, gen, EngineCommands.Threads, reps };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            int nPrompt = r.GetValue(prompt), nGen = r.GetValue(gen), threads = r.GetValue(EngineCommands.Threads);
+            if (nPrompt < 1 || nGen < 1) throw new ArgumentException("--prompt-tokens and --gen-tokens must be ≥ 1");
+            var load = Stopwatch.StartNew();
+            using var decoder = Decoder.Load(r.GetValue(EngineCommands.Model)!, threads);
+            double loadSec = load.Elapsed.TotalSeconds;
+            var c = decoder.Config;
+            var rng = new Random(42);
+            var path = LayerPath.Default(c.NumLayers);
+            var prefill = new List<double>();
+            var decode = new List<double>();
+            for (int rep = 0; rep <= r.GetValue(reps); rep++)
+            {
+                // A fresh session per run: a stored prefill of the same prompt would be reused, not recomputed.
+                using var s = decoder.CreateSession();
+                var tokens = Enumerable.Range(0, nPrompt).Select(_ => rng.Next(c.VocabSize)).ToArray();
+                var sw = Stopwatch.StartNew();
+                var logits = s.Prefill(tokens, path);
+                double tp = sw.Elapsed.TotalSeconds;
+                int next = Ops.Argmax(logits);
+                sw.Restart();
+                for (int i = 0; i < nGen; i++) next = Ops.Argmax(s.DecodeStep(next));
+                double td = sw.Elapsed.TotalSeconds;
+                if (rep == 0) continue; // warm-up: JIT, page faults of mapped weights, OpenBLAS thread start
+                prefill.Add(tp);
+                decode.Add(td);
+            }
+            double pMed = Median(prefill), dMed = Median(decode);
+            long linearParams = (long)c.NumLayers * ((long)c.HiddenSize * (2L * c.QDim + 2L * c.KvDim) + 3L * c.HiddenSize * c.IntermediateSize);
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                engine = "drllm",
+                model = r.GetValue(EngineCommands.Model),
+                threads,
+                prompt_tokens = nPrompt,
+                gen_tokens = nGen,
+                prefill_tok_s = Math.Round(nPrompt / pMed, 2),
+                decode_tok_s = Math.Round(nGen / dMed, 2),
+                // 2 FLOPs per weight per token in the blocks' linear layers (attention scores and LM head excluded).
+                prefill_block_gflop_s = Math.Round(2.0 * linearParams * nPrompt / pMed / 1e9, 1),
+                load_s = Math.Round(loadSec, 2),
+            }));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static unsafe Command GemmCommand()
+    {
+        var size = new Option<int>("--size") { DefaultValueFactory = _ => 2048, Description = "square matrix size n (n×n · n×n)" };
+        var cmd = new Command("gemm", "GFLOP/s of the engine's matmul (OpenBLAS sgemm), median of 5") { size, EngineCommands.Threads };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            int n = r.GetValue(size), threads = r.GetValue(EngineCommands.Threads);
+            Blas.EnsureAvailable();
+            Blas.SetThreads(threads);
+            using var a = new NativeBuffer((long)n * n);
+            using var b = new NativeBuffer((long)n * n);
+            using var c = new NativeBuffer((long)n * n);
+            var rng = new Random(1);
+            for (long i = 0; i < (long)n * n; i++) { a.Ptr[i] = rng.NextSingle(); b.Ptr[i] = rng.NextSingle(); }
+            var times = new List<double>();
+            for (int rep = 0; rep < 6; rep++)
+            {
+                var sw = Stopwatch.StartNew();
+                Blas.Linear(a.Ptr, n, n, b.Ptr, n, c.Ptr);
+                if (rep > 0) times.Add(sw.Elapsed.TotalSeconds);
+            }
+            Console.WriteLine(JsonSerializer.Serialize(new { kernel = "cblas_sgemm", n, threads, gflop_s = Math.Round(2.0 * n * n * n / Median(times) / 1e9, 1) }));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static double Median(List<double> xs)
+    {
+        var s = xs.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+}

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Text.Json;
+using DrLlm.Engine.Formats;
+using DrLlm.Engine.Model;
+
+namespace DrLlm.Cli.Commands;
+
+/// <summary><c>drllm logits</c>, <c>drllm generate</c>, <c>drllm init-model</c>: the engine's command-line contract.</summary>
+public static class EngineCommands
+{
+    public static readonly Option<string> Model = new("--model") { Description = "GGUF file or Hugging Face model directory", Required = true };
+    public static readonly Option<int> Threads = new("--threads") { Description = "threads for GEMM and attention (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+
+    public static void Add(RootCommand root)
+    {
+        root.Subcommands.Add(LogitsCommand());
+        root.Subcommands.Add(GenerateCommand());
+        root.Subcommands.Add(InitModelCommand());
+    }
+
+    private static readonly Option<string> Tokens = new("--tokens") { Description = "prompt token ids, e.g. 1,2,3", Required = true };
+    private static readonly Option<string?> PathOpt = new("--path") { Description = "layer path: block indices to run in order, e.g. 0,1,1,3 (default: every block once)" };
+
+    private static LayerPath ResolvePath(string? text, int blocks) =>
+        text is null ? LayerPath.Default(blocks) : LayerPath.Parse(text, blocks);
+
+    private static Command LogitsCommand()
+    {
+        var outFile = new Option<string?>("--out") { Description = "write the JSON array to this file instead of stdout" };
+        var cmd = new Command("logits", "print the last position's logits as a JSON array") { Model, Tokens, PathOpt, outFile, Threads };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var tokens = CliErrors.ParseIntList(r.GetValue(Tokens)!, "--tokens");
+            using var decoder = Decoder.Load(r.GetValue(Model)!, r.GetValue(Threads));
+            var path = ResolvePath(r.GetValue(PathOpt), decoder.Config.NumLayers);
+            using var session = decoder.CreateSession();
+            var json = JsonSerializer.Serialize(session.Prefill(tokens, path).ToArray());
+            if (r.GetValue(outFile) is { } f) File.WriteAllText(f, json);
+            else Console.WriteLine(json);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command GenerateCommand()
+    {
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "tokens to generate at most", DefaultValueFactory = _ => 16 };
+        var stop = new Option<string?>("--stop") { Description = "stop token ids (default: the model's EOS ids)" };
+        var cmd = new Command("generate", "greedy generation with a layer path; prints the new token ids as JSON") { Model, Tokens, PathOpt, maxNew, stop, Threads };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var tokens = CliErrors.ParseIntList(r.GetValue(Tokens)!, "--tokens");
+            using var decoder = Decoder.Load(r.GetValue(Model)!, r.GetValue(Threads));
+            var path = ResolvePath(r.GetValue(PathOpt), decoder.Config.NumLayers);
+            var stops = r.GetValue(stop) is { } s ? CliErrors.ParseIntList(s, "--stop").ToHashSet() : decoder.Config.EosTokenIds.ToHashSet();
+            using var session = decoder.CreateSession();
+            var result = Generation.Greedy(session, tokens, path, r.GetValue(maxNew), stops);
+            Console.WriteLine(JsonSerializer.Serialize(result.Tokens));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command InitModelCommand()
+    {
+        var outPath = new Option<string>("--out") { Description = "a .gguf file, or a directory for a Hugging Face checkpoint", Required = true };
+        var shape = new Option<string>("--shape") { Description = $"named shape: {string.Join(", ", ModelShapes.ByName.Keys)}, or 'custom' with the options below", DefaultValueFactory = _ => "smollm2-135m" };
+        var arch = new Option<string>("--arch") { Description = "custom: llama, qwen2 or qwen3", DefaultValueFactory = _ => "llama" };
+        var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 64, Description = "custom: hidden size" };
+        var layers = new Option<int>("--layers") { DefaultValueFactory = _ => 4, Description = "custom: blocks" };
+        var heads = new Option<int>("--heads") { DefaultValueFactory = _ => 4, Description = "custom: attention heads" };
+        var kvHeads = new Option<int>("--kv-heads") { DefaultValueFactory = _ => 2, Description = "custom: key/value heads" };
+        var ffn = new Option<int>("--ffn") { DefaultValueFactory = _ => 128, Description = "custom: MLP width" };
+        var vocab = new Option<int>("--vocab") { DefaultValueFactory = _ => 256, Description = "custom: vocabulary size" };
+        var dtype = new Option<string>("--dtype") { Description = "f32, f16, bf16 or q8_0 (GGUF only)", DefaultValueFactory = _ => "f32" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var cmd = new Command("init-model", "write a model with deterministic random weights (benchmarks, tests)")
+            { outPath, shape, arch, hidden, layers, heads, kvHeads, ffn, vocab, dtype, seed };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var name = r.GetValue(shape)!;
+            ModelConfig config;
+            if (name == "custom")
+            {
+                int h = r.GetValue(hidden), nh = r.GetValue(heads);
+                config = new ModelConfig
+                {
+                    Architecture = r.GetValue(arch) switch
+                    {
+                        "llama" => Architecture.Llama, "qwen2" => Architecture.Qwen2, "qwen3" => Architecture.Qwen3,
+                        var a => throw new ArgumentException($"--arch: '{a}' is not one of llama, qwen2, qwen3"),
+                    },
+                    HiddenSize = h, NumLayers = r.GetValue(layers), NumHeads = nh, NumKvHeads = r.GetValue(kvHeads),
+                    HeadDim = nh > 0 ? h / nh : 0, IntermediateSize = r.GetValue(ffn), VocabSize = r.GetValue(vocab),
+                };
+            }
+            else if (!ModelShapes.ByName.TryGetValue(name, out config!))
+                throw new ArgumentException($"--shape: unknown shape '{name}'; known: {string.Join(", ", ModelShapes.ByName.Keys)}, custom");
+            config.Validate("--shape");
+            var type = r.GetValue(dtype) switch
+            {
+                "f32" => TensorDType.F32, "f16" => TensorDType.F16, "bf16" => TensorDType.BF16, "q8_0" => TensorDType.Q8_0,
+                var t => throw new ArgumentException($"--dtype: '{t}' is not one of f32, f16, bf16, q8_0"),
+            };
+            var weights = RandomInit.Weights(config, r.GetValue(seed));
+            var target = r.GetValue(outPath)!;
+            if (target.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+                GgufCheckpointWriter.Write(target, config, weights, type);
+            else if (type == TensorDType.Q8_0)
+                throw new ArgumentException("--dtype q8_0 is a GGUF type; give --out a .gguf file name");
+            else HfCheckpointWriter.Write(target, config, weights, type);
+            Console.Error.WriteLine($"wrote {target}: {config.Architecture}, {config.NumLayers} blocks, d {config.HiddenSize}, {weights.Values.Sum(v => v.LongLength):N0} parameters, {type}");
+            return 0;
+        }));
+        return cmd;
+    }
+}
