@@ -188,6 +188,15 @@ public sealed unsafe class GgufFile : IDisposable
         };
     }
 
+    /// <summary><see cref="GetInteger"/> restricted to 0..int.MaxValue (counts, sizes, token ids).</summary>
+    public int GetInt32(string key, int? fallback = null)
+    {
+        long v = GetInteger(key, fallback);
+        if (v is < 0 or > int.MaxValue)
+            throw new ModelFormatException($"{Path}: metadata '{key}' is {v}, expected a value in 0..{int.MaxValue}");
+        return (int)v;
+    }
+
     public double GetFloat(string key, double? fallback = null)
     {
         if (!Metadata.TryGetValue(key, out var v))
