@@ -25,6 +25,10 @@ public sealed class Decoder : IDisposable
         InvFreq = RopeFrequencies.Compute(Config);
     }
 
+    /// <summary>Opens a GGUF file or a Hugging Face directory and loads its weights as f32.</summary>
+    public static Decoder Load(string path, int threads = 0) =>
+        new(ModelWeights.FromCheckpoint(CheckpointLoader.Open(path)), threads);
+
     public InferenceSession CreateSession() => new(this);
 
     public void Dispose() => Weights.Dispose();

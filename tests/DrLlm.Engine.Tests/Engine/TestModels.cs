@@ -1,3 +1,4 @@
+using DrLlm.Engine.Formats;
 using DrLlm.Engine.Model;
 
 namespace DrLlm.Engine.Tests.Engine;
@@ -23,29 +24,11 @@ public static class TestModels
     public static Dictionary<string, float[]> RandomWeights(ModelConfig c, int seed, float scale = 1f) =>
         RandomInit.Weights(c, seed, scale);
 
-    public static Dictionary<string, long[]> Shapes(ModelConfig c, IReadOnlyDictionary<string, float[]> w)
-    {
-        var s = new Dictionary<string, long[]>();
-        foreach (var (name, data) in w)
-        {
-            long cols = name.EndsWith("_proj.weight") || name is "model.embed_tokens.weight" or "lm_head.weight"
-                ? name switch
-                {
-                    _ when name.EndsWith("o_proj.weight") => c.QDim,
-                    _ when name.EndsWith("down_proj.weight") => c.IntermediateSize,
-                    _ => c.HiddenSize,
-                }
-                : 0;
-            s[name] = cols == 0 ? [data.Length] : [data.Length / cols, cols];
-        }
-        return s;
-    }
-
     public static Decoder InMemory(ModelConfig c, IReadOnlyDictionary<string, float[]> w, int threads = 2)
     {
-        var shapes = Shapes(c, w);
+        var shapes = CheckpointSchema.Expected(c).ToDictionary(e => e.Name, e => e.Shape);
         var src = new InMemoryTensorSource(w.ToDictionary(kv => kv.Key, kv => (shapes[kv.Key], kv.Value)));
-        return new Decoder(ModelWeights.FromCheckpoint(new Formats.Checkpoint(c, src, "memory")), threads);
+        return new Decoder(ModelWeights.FromCheckpoint(new Checkpoint(c, src, "memory")), threads);
     }
 
     /// <summary>
