@@ -75,25 +75,25 @@ public static class Ops
     }
 
     /// <summary>
-    /// Causal attention for one query head over one step's KV cache.
-    /// q [n, ldq] (this head's hd columns), k/v cache [pos0 + n, ldkv] (this KV head's hd columns),
-    /// out [n, ldo]. Query t at position pos0 + t sees keys 0..pos0 + t. scores is scratch of length ≥ pos0 + n.
+    /// Causal attention for one query head over one step's KV cache, through BLAS.
+    /// q [n, ldq] (this head's hd columns), k/v cache [pos0 + n, ldkv] (this KV head's hd columns), out [n, ldo].
+    /// Query t at position pos0 + t sees keys 0..pos0 + t. scores is scratch of at least n·(pos0 + n) floats.
+    /// S = q·kᵀ/√hd is one GEMM (GEMV for one token), the causal mask and softmax run per row, out = P·v is one more.
     /// </summary>
-    public static void AttentionHead(ReadOnlySpan<float> q, int ldq, ReadOnlySpan<float> k, ReadOnlySpan<float> v, int ldkv,
-        Span<float> o, int ldo, int n, int pos0, int hd, Span<float> scores)
+    public static unsafe void AttentionHead(float* q, int ldq, float* k, float* v, int ldkv, float* o, int ldo,
+        int n, int pos0, int hd, float* scores)
     {
+        int keys = pos0 + n;
         float scale = 1f / MathF.Sqrt(hd);
+        Blas.Gemm(false, true, n, keys, hd, scale, q, ldq, k, ldkv, 0f, scores, keys);
         for (int t = 0; t < n; t++)
         {
-            int keys = pos0 + t + 1;
-            var qt = q.Slice(t * ldq, hd);
-            var sc = scores[..keys];
-            for (int s = 0; s < keys; s++) sc[s] = TensorPrimitives.Dot(qt, k.Slice(s * ldkv, hd)) * scale;
-            Softmax(sc);
-            var ot = o.Slice(t * ldo, hd);
-            ot.Clear();
-            for (int s = 0; s < keys; s++) TensorPrimitives.MultiplyAdd(v.Slice(s * ldkv, hd), sc[s], ot, ot);
+            var row = new Span<float>(scores + (long)t * keys, keys);
+            int visible = pos0 + t + 1;
+            Softmax(row[..visible]);
+            row[visible..].Clear();
         }
+        Blas.Gemm(false, false, n, hd, keys, 1f, scores, keys, v, ldkv, 0f, o, ldo);
     }
 
     /// <summary>Index of the largest value (first on ties), as greedy decoding needs.</summary>

@@ -11,7 +11,7 @@ public sealed class Decoder : IDisposable
 {
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
-    /// <summary>Threads for GEMM (OpenBLAS) and for attention over heads.</summary>
+    /// <summary>Threads OpenBLAS uses for every matrix product (linear layers and attention).</summary>
     public int Threads { get; }
     internal float[] InvFreq { get; }
 

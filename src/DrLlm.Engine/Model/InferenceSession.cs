@@ -219,7 +219,7 @@ public sealed unsafe class InferenceSession : IDisposable
         _att.Ensure((long)n * qDim);
         _gate.Ensure((long)n * ffn);
         _up.Ensure((long)n * ffn);
-        _scores.Ensure((long)heads * positions);
+        _scores.Ensure((long)n * positions);
 
         float* xn = _xn.Ptr, q = _q.Ptr, att = _att.Ptr;
         float* kNew = kc.Ptr + (long)pos0 * kvDim, vNew = vc.Ptr + (long)pos0 * kvDim;
@@ -244,10 +244,14 @@ public sealed unsafe class InferenceSession : IDisposable
         Ops.Rope(new Span<float>(q, n * qDim), n, heads, hd, pos0, _rope);
         Ops.Rope(new Span<float>(kNew, n * kvDim), n, kvHeads, hd, pos0, _rope);
 
-        var job = new AttentionJob(q, kc.Ptr, vc.Ptr, att, _scores.Ptr, qDim, kvDim, hd, heads / kvHeads, n, pos0);
-        // A single decoded token's attention is tiny next to its GEMVs: run it inline rather than pay thread hand-off.
-        if (n == 1 || _model.Threads == 1) for (int h = 0; h < heads; h++) job.Head(h);
-        else Parallel.For(0, heads, new ParallelOptions { MaxDegreeOfParallelism = _model.Threads }, job.Head);
+        // Heads run one after another: each is two BLAS calls, and OpenBLAS owns the threads (a second thread pool
+        // here would fight OpenBLAS's spinning workers for the same cores).
+        int group = heads / kvHeads;
+        for (int h = 0; h < heads; h++)
+        {
+            int g = h / group;
+            Ops.AttentionHead(q + h * hd, qDim, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, qDim, n, pos0, hd, _scores.Ptr);
+        }
 
         Blas.Linear(att, n, qDim, w.Wo, d, x, beta: 1f); // x += att · Woᵀ
 
@@ -266,27 +270,6 @@ public sealed unsafe class InferenceSession : IDisposable
         {
             var row = new Span<float>(y + (long)r * cols, cols);
             System.Numerics.Tensors.TensorPrimitives.Add(row, b, row);
-        }
-    }
-
-    /// <summary>
-    /// Per-head attention over one step's cache. A struct, so decoding calls it inline without allocating; prefill
-    /// hands its Head method to Parallel.For.
-    /// </summary>
-    private readonly struct AttentionJob(float* q, float* k, float* v, float* o, float* scores,
-        int qDim, int kvDim, int hd, int group, int n, int pos0)
-    {
-        private readonly nint _q = (nint)q, _k = (nint)k, _v = (nint)v, _o = (nint)o, _s = (nint)scores;
-
-        public void Head(int h)
-        {
-            int g = h / group, positions = pos0 + n;
-            Ops.AttentionHead(
-                new ReadOnlySpan<float>((float*)_q + h * hd, (n - 1) * qDim + hd), qDim,
-                new ReadOnlySpan<float>((float*)_k + g * hd, (positions - 1) * kvDim + hd),
-                new ReadOnlySpan<float>((float*)_v + g * hd, (positions - 1) * kvDim + hd), kvDim,
-                new Span<float>((float*)_o + h * hd, (n - 1) * qDim + hd), qDim, n, pos0, hd,
-                new Span<float>((float*)_s + (long)h * positions, positions));
         }
     }
 
