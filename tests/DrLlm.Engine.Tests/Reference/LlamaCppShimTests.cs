@@ -1,13 +1,15 @@
+using DrLlm.Engine.Tests.Formats;
+
 namespace DrLlm.Engine.Tests.Reference;
 
 /// <summary>The llama.cpp shim builds from a clean cache, loads, and reports failures as messages rather than crashes.</summary>
 public class LlamaCppShimTests
 {
     /// <summary>A cache folder with no build in it, sharing the (already fetched) npm packages of the real cache.</summary>
-    static TempDirectory CleanCache()
+    static TempDir CleanCache()
     {
         LlamaCppReference.Ensure(); // the real cache has the packages
-        var dir = new TempDirectory();
+        var dir = new TempDir();
         Directory.CreateSymbolicLink(dir.File("npm"), Path.Combine(ReferenceCache.CacheDir, "npm"));
         return dir;
     }
@@ -41,7 +43,7 @@ public class LlamaCppShimTests
     [Fact]
     public void A_missing_file_is_named_in_the_error()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var path = dir.File("absent.gguf");
         var e = Assert.Throws<InvalidOperationException>(() => LlamaCppReference.Load(path));
         Assert.Contains(path, e.Message);
@@ -51,7 +53,7 @@ public class LlamaCppShimTests
     [Fact]
     public void A_file_that_is_not_gguf_is_rejected_with_llama_cpps_reason()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var path = dir.File("garbage.gguf");
         File.WriteAllBytes(path, new byte[4096]);
         var e = Assert.Throws<InvalidOperationException>(() => LlamaCppReference.Load(path));

@@ -1,3 +1,4 @@
+using DrLlm.Engine.Formats;
 using DrLlm.Engine.Model;
 
 namespace DrLlm.Engine.Tests.Reference;
@@ -78,44 +79,20 @@ public static class RandomModels
     };
 
     /// <summary>
-    /// Every tensor <paramref name="c"/> needs, by Hugging Face name: weights and biases ~ N(0, scale²), norm
-    /// weights ~ 1 + N(0, 0.1²). Deterministic in <paramref name="seed"/>; each tensor draws from its own
-    /// stream (seed and name), so adding a tensor does not change the others.
+    /// Every tensor <paramref name="c"/> needs (<see cref="CheckpointSchema.Expected"/>), by Hugging Face name:
+    /// weights and biases ~ N(0, scale²), norm weights ~ 1 + N(0, 0.1²). Deterministic in <paramref name="seed"/>;
+    /// each tensor draws from its own stream (seed and name), so adding a tensor does not change the others.
     /// </summary>
     public static Dictionary<string, float[]> RandomWeights(ModelConfig c, int seed, float scale)
     {
         var w = new Dictionary<string, float[]>();
-        void Linear(string name, int outDim, int inDim) => w[name] = Gaussian(seed, name, outDim * inDim, 0f, scale);
-        void Norm(string name, int dim) => w[name] = Gaussian(seed, name, dim, 1f, 0.1f);
-
-        Linear("model.embed_tokens.weight", c.VocabSize, c.HiddenSize);
-        for (var i = 0; i < c.NumLayers; i++)
+        foreach (var (name, shape, _) in CheckpointSchema.Expected(c))
         {
-            var p = $"model.layers.{i}.";
-            Norm(p + "input_layernorm.weight", c.HiddenSize);
-            Linear(p + "self_attn.q_proj.weight", c.QDim, c.HiddenSize);
-            Linear(p + "self_attn.k_proj.weight", c.KvDim, c.HiddenSize);
-            Linear(p + "self_attn.v_proj.weight", c.KvDim, c.HiddenSize);
-            Linear(p + "self_attn.o_proj.weight", c.HiddenSize, c.QDim);
-            if (c.AttentionBias)
-            {
-                Linear(p + "self_attn.q_proj.bias", c.QDim, 1);
-                Linear(p + "self_attn.k_proj.bias", c.KvDim, 1);
-                Linear(p + "self_attn.v_proj.bias", c.KvDim, 1);
-            }
-            if (c.QkNorm)
-            {
-                Norm(p + "self_attn.q_norm.weight", c.HeadDim);
-                Norm(p + "self_attn.k_norm.weight", c.HeadDim);
-            }
-            Norm(p + "post_attention_layernorm.weight", c.HiddenSize);
-            Linear(p + "mlp.gate_proj.weight", c.IntermediateSize, c.HiddenSize);
-            Linear(p + "mlp.up_proj.weight", c.IntermediateSize, c.HiddenSize);
-            Linear(p + "mlp.down_proj.weight", c.HiddenSize, c.IntermediateSize);
+            var n = checked((int)shape.Aggregate(1L, (a, b) => a * b));
+            w[name] = name.EndsWith("norm.weight", StringComparison.Ordinal)
+                ? Gaussian(seed, name, n, 1f, 0.1f)
+                : Gaussian(seed, name, n, 0f, scale);
         }
-        Norm("model.norm.weight", c.HiddenSize);
-        if (!c.TieWordEmbeddings)
-            Linear("lm_head.weight", c.VocabSize, c.HiddenSize);
         return w;
     }
 
