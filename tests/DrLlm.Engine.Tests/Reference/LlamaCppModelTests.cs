@@ -48,6 +48,24 @@ public class LlamaCppModelTests
         Assert.Equal(logits[^c.VocabSize..], m.LastLogits(Tokens));
     }
 
+    [Theory]
+    [MemberData(nameof(TinyNames))]
+    public void Llama_cpp_agrees_with_a_textbook_forward_pass(string name)
+    {
+        var c = RandomModels.Tiny[name];
+        var weights = RandomModels.RandomWeights(c, seed: 9, scale: 0.1f);
+        int[] tokens = [.. Enumerable.Range(0, 48).Select(i => (i * 37 + 11) % c.VocabSize)]; // long enough for rope to turn
+        using var dir = new TempDir();
+        using var m = Load(dir, c, weights);
+
+        var expected = NaiveForward.LogitsAll(c, weights, tokens);
+        var actual = m.LogitsAll(tokens);
+        var worst = 0.0;
+        for (var i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]));
+        var scale = Math.Max(1, expected.Max(Math.Abs));
+        Assert.True(worst < 2e-5 * scale, $"{name}: max |llama.cpp - textbook| = {worst:g3} (logits up to {scale:g3})");
+    }
+
     [Fact]
     public void Logits_of_a_prefix_do_not_depend_on_later_tokens()
     {
