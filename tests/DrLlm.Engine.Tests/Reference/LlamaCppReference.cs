@@ -12,7 +12,8 @@ namespace DrLlm.Engine.Tests.Reference;
 /// using var m = LlamaCppReference.Load(path, threads: 2);
 /// float[] logits = m.LogitsAll([1, 2, 3]); // 3 * m.VocabSize, row i = logits after token i
 /// </code>
-/// Set LLAMAREF_LOG=1 to see llama.cpp's own log on stderr.
+/// Set LLAMAREF_LOG=1 to see llama.cpp's own log on stderr. tools/llamacpp-ref/README.md says how exact it is
+/// (F32 weights: ~1e-6 of a float64 forward; F16/BF16/Q8_0 weights: activations rounded to that type too).
 /// </summary>
 public sealed unsafe class LlamaCppReference : IDisposable
 {
