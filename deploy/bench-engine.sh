@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Speed of llama.cpp (and, once wired, of our engine) on one GGUF: prefill of PROMPT_TOKENS tokens in one
-# batch, then GEN_TOKENS greedy single-token decode steps, THREADS threads; median of 3 runs after a warm-up.
+# batch, then GEN_TOKENS greedy single-token decode steps, THREADS threads; median of RUNS runs after a warm-up.
 #
 # Usage: deploy/bench-engine.sh [MODEL.gguf]
 #   MODEL.gguf   any GGUF llama.cpp loads. Without it: the SmolLM2-135M-shaped random F32 model in the cache
 #                (made by `drllm init-model`, see the TODO below).
-#   Environment: PROMPT_TOKENS (128), GEN_TOKENS (32), THREADS (2), DRLLM_CACHE (<repo>/.cache).
+#   Environment: PROMPT_TOKENS (128), GEN_TOKENS (32), THREADS (2), RUNS (3), DRLLM_CACHE (<repo>/.cache).
+# On a shared machine the figures swing with other load: run the engines back to back, and more than once.
 # Output: one JSON line per engine, e.g.
 #   {"engine":"llama.cpp","prefill_tok_s":1234.56,"decode_tok_s":78.90,"prompt_tokens":128,...}
 set -euo pipefail
@@ -14,6 +15,7 @@ cache="${DRLLM_CACHE:-$repo/.cache}"
 prompt="${PROMPT_TOKENS:-128}"
 gen="${GEN_TOKENS:-32}"
 threads="${THREADS:-2}"
+runs="${RUNS:-3}"
 
 # Fetches llama.cpp into the cache if needed and builds llamaref-bench (tools/llamacpp-ref/).
 bin="$("$repo/tools/llamacpp-ref/build.sh" "$cache" | tail -n 1)"
@@ -33,7 +35,7 @@ if [ -z "$model" ]; then
 fi
 [ -f "$model" ] || { echo "bench-engine.sh: no such model: $model" >&2; exit 2; }
 
-"$bin/llamaref-bench" "$model" "$prompt" "$gen" "$threads" 3
+"$bin/llamaref-bench" "$model" "$prompt" "$gen" "$threads" "$runs"
 
 # TODO(lead): our engine on the same model and settings, once the command exists:
 #   dotnet run --project "$repo/src/DrLlm.Cli" -c Release -- bench engine --model "$model" \
