@@ -64,7 +64,7 @@ public sealed unsafe class GgufFile : IDisposable
         // v1 used u32 counts and is long obsolete; v2 and v3 share the layout (v3 only adds big-endian files).
         if (version is not (2 or 3))
             throw new ModelFormatException($"{file.Path}: GGUF version {version} is not supported (expected 2 or 3)");
-        long nTensors = r.Count("tensor count", 8 + 4 + 8 + 4 + 8);
+        long nTensors = r.Count("tensor count", 8 + 4 + 4 + 8); // empty name, no dims, type, offset
         long nKv = r.Count("metadata kv count", 8 + 4);
 
         var metadata = new Dictionary<string, object>((int)Math.Min(nKv, 4096));

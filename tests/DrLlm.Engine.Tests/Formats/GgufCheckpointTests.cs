@@ -88,6 +88,21 @@ public class GgufCheckpointTests
     }
 
     [Fact]
+    public void Q8_0_falls_back_to_f16_for_rows_that_are_not_whole_blocks()
+    {
+        using var dir = new TempDir();
+        var config = TinyModels.Config(Architecture.Llama) with { IntermediateSize = 80 }; // down_proj rows of 80
+        var tensors = TinyModels.Tensors(config);
+        string path = dir.File("m.gguf");
+        GgufCheckpointWriter.Write(path, config, tensors, TensorDType.Q8_0);
+        using var ck = GgufCheckpoint.Open(path);
+        Assert.Equal(TensorDType.F16, ck.Tensors.Tensors["model.layers.0.mlp.down_proj.weight"].DType);
+        Assert.Equal(TensorDType.Q8_0, ck.Tensors.Tensors["model.layers.0.mlp.up_proj.weight"].DType);
+        TinyModels.AssertClose(tensors["model.layers.0.mlp.down_proj.weight"],
+            TinyModels.Read(ck.Tensors, "model.layers.0.mlp.down_proj.weight"), TensorDType.F16, "down_proj");
+    }
+
+    [Fact]
     public void Permute_then_unpermute_is_the_identity()
     {
         int heads = 3, headDim = 8, cols = 5;
