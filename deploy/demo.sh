@@ -10,7 +10,7 @@ bash deploy/install-deps.sh
 model="$repo/.cache/demo/random-llama-8.gguf"
 mkdir -p "$(dirname "$model")"
 [ -f "$model" ] || ./drllm init-model --shape custom --arch llama --hidden 256 --layers 8 --heads 8 --kv-heads 2 \
-  --ffn 512 --vocab 512 --seed 7 --out "$model"
+  --ffn 512 --vocab 512 --seed 7 --scale 0.1 --out "$model"
 prompt=1,17,42,99,5,256,300,12
 echo "model: $model (8 blocks, random weights)"
 echo "prompt tokens: [$prompt]"

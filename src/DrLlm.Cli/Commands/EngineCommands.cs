@@ -74,8 +74,9 @@ public static class EngineCommands
         var vocab = new Option<int>("--vocab") { DefaultValueFactory = _ => 256, Description = "custom: vocabulary size" };
         var dtype = new Option<string>("--dtype") { Description = "f32, f16, bf16 or q8_0 (GGUF only)", DefaultValueFactory = _ => "f32" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var scale = new Option<float>("--scale") { Description = "standard deviation of weights and biases (norms are 1 ± 0.1)", DefaultValueFactory = _ => 0.02f };
         var cmd = new Command("init-model", "write a model with deterministic random weights (benchmarks, tests)")
-            { outPath, shape, arch, hidden, layers, heads, kvHeads, ffn, vocab, dtype, seed };
+            { outPath, shape, arch, hidden, layers, heads, kvHeads, ffn, vocab, dtype, seed, scale };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var name = r.GetValue(shape)!;
@@ -102,7 +103,7 @@ public static class EngineCommands
                 "f32" => TensorDType.F32, "f16" => TensorDType.F16, "bf16" => TensorDType.BF16, "q8_0" => TensorDType.Q8_0,
                 var t => throw new ArgumentException($"--dtype: '{t}' is not one of f32, f16, bf16, q8_0"),
             };
-            var weights = RandomInit.Weights(config, r.GetValue(seed));
+            var weights = RandomInit.Weights(config, r.GetValue(seed), r.GetValue(scale));
             var target = r.GetValue(outPath)!;
             if (target.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
                 GgufCheckpointWriter.Write(target, config, weights, type);

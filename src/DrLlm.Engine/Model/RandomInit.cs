@@ -3,57 +3,47 @@ namespace DrLlm.Engine.Model;
 /// <summary>
 /// Deterministic random weights for a config, in Hugging Face names and layout (linear weights [out, in]). Used by
 /// <c>drllm init-model</c> (benchmark and test models; no pretrained weights can be downloaded here) and by the tests.
-/// Linear weights ~ U(-a, a) with a = scale·sqrt(3/in) (unit variance per output), embeddings ~ U(-1, 1), norm
-/// weights 1 ± 0.2 and biases ±0.5, so every parameter's effect is visible in the output.
+/// Every tensor the config needs (<see cref="Formats.CheckpointSchema.Expected"/>): weights and biases ~ N(0, scale²),
+/// norm weights ~ 1 + N(0, 0.1²). Each tensor draws from its own stream (seed and name), so adding a tensor does not
+/// change the others.
 /// </summary>
 public static class RandomInit
 {
-    public static Dictionary<string, float[]> Weights(ModelConfig c, int seed, float scale = 1f)
+    public static Dictionary<string, float[]> Weights(ModelConfig c, int seed, float scale)
     {
-        var rng = new Random(seed);
         var w = new Dictionary<string, float[]>();
-        float[] Mat(int rows, int cols)
+        foreach (var (name, shape, _) in Formats.CheckpointSchema.Expected(c))
         {
-            var m = new float[(long)rows * cols];
-            float a = scale * MathF.Sqrt(3f / cols);
-            for (long i = 0; i < m.LongLength; i++) m[i] = (rng.NextSingle() * 2 - 1) * a;
-            return m;
+            var n = checked((int)shape.Aggregate(1L, (a, b) => a * b));
+            w[name] = name.EndsWith("norm.weight", StringComparison.Ordinal)
+                ? Gaussian(seed, name, n, 1f, 0.1f)
+                : Gaussian(seed, name, n, 0f, scale);
         }
-        float[] Vec(long n, float center, float spread)
-        {
-            var v = new float[n];
-            for (long i = 0; i < n; i++) v[i] = center + (rng.NextSingle() * 2 - 1) * spread;
-            return v;
-        }
-        int d = c.HiddenSize;
-        w["model.embed_tokens.weight"] = Vec((long)c.VocabSize * d, 0, 1f);
-        for (int l = 0; l < c.NumLayers; l++)
-        {
-            string p = $"model.layers.{l}.";
-            w[p + "input_layernorm.weight"] = Vec(d, 1, 0.2f);
-            w[p + "self_attn.q_proj.weight"] = Mat(c.QDim, d);
-            w[p + "self_attn.k_proj.weight"] = Mat(c.KvDim, d);
-            w[p + "self_attn.v_proj.weight"] = Mat(c.KvDim, d);
-            if (c.AttentionBias)
-            {
-                w[p + "self_attn.q_proj.bias"] = Vec(c.QDim, 0, 0.5f);
-                w[p + "self_attn.k_proj.bias"] = Vec(c.KvDim, 0, 0.5f);
-                w[p + "self_attn.v_proj.bias"] = Vec(c.KvDim, 0, 0.5f);
-            }
-            if (c.QkNorm)
-            {
-                w[p + "self_attn.q_norm.weight"] = Vec(c.HeadDim, 1, 0.2f);
-                w[p + "self_attn.k_norm.weight"] = Vec(c.HeadDim, 1, 0.2f);
-            }
-            w[p + "self_attn.o_proj.weight"] = Mat(d, c.QDim);
-            w[p + "post_attention_layernorm.weight"] = Vec(d, 1, 0.2f);
-            w[p + "mlp.gate_proj.weight"] = Mat(c.IntermediateSize, d);
-            w[p + "mlp.up_proj.weight"] = Mat(c.IntermediateSize, d);
-            w[p + "mlp.down_proj.weight"] = Mat(d, c.IntermediateSize);
-        }
-        w["model.norm.weight"] = Vec(d, 1, 0.2f);
-        if (!c.TieWordEmbeddings) w["lm_head.weight"] = Mat(c.VocabSize, d);
         return w;
+    }
+
+    /// <summary>n samples of N(mean, std²) (Box–Muller) from a stream keyed by seed and name.</summary>
+    private static float[] Gaussian(int seed, string name, int n, float mean, float std)
+    {
+        var rng = new Random(HashCode32($"{seed}:{name}"));
+        var v = new float[n];
+        for (var i = 0; i < n; i += 2)
+        {
+            var u1 = 1.0 - rng.NextDouble(); // (0, 1]: log is finite
+            var u2 = rng.NextDouble();
+            var r = Math.Sqrt(-2.0 * Math.Log(u1));
+            v[i] = mean + std * (float)(r * Math.Cos(2 * Math.PI * u2));
+            if (i + 1 < n) v[i + 1] = mean + std * (float)(r * Math.Sin(2 * Math.PI * u2));
+        }
+        return v;
+    }
+
+    /// <summary>FNV-1a: string.GetHashCode is randomised per process, this is not.</summary>
+    private static int HashCode32(string s)
+    {
+        var h = 2166136261u;
+        foreach (var ch in s) h = (h ^ ch) * 16777619u;
+        return (int)h;
     }
 }
 

@@ -1,4 +1,5 @@
 using DrLlm.Engine.Model;
+using DrLlm.Engine.Tests.Reference;
 
 namespace DrLlm.Engine.Tests.Engine;
 
@@ -6,14 +7,22 @@ public class DecoderTests
 {
     public static TheoryData<string> Families => ["llama", "llama3", "qwen2", "qwen3"];
 
+    private static ModelConfig Llama(int layers = 4) => RandomModels.TinyLlamaGqa with { NumLayers = layers };
+
     private static ModelConfig Config(string family) => family switch
     {
-        "llama" => TestModels.Llama(),
-        "llama3" => TestModels.Llama3Scaled(),
-        "qwen2" => TestModels.Qwen2(),
-        "qwen3" => TestModels.Qwen3(),
+        "llama" => Llama(),
+        "llama3" => RandomModels.TinyLlama3Scaled,
+        "qwen2" => RandomModels.TinyQwen2,
+        "qwen3" => RandomModels.TinyQwen3,
         _ => throw new ArgumentException(family),
     };
+
+    private static Dictionary<string, float[]> Weights(ModelConfig c, int seed) => RandomModels.RandomWeights(c, seed, scale: 0.1f);
+
+    /// <summary>The float64 oracle's logits for the last token under <paramref name="path"/>.</summary>
+    private static double[] Expected(ModelConfig c, Dictionary<string, float[]> w, int[] tokens, LayerPath path) =>
+        NaiveForward.LogitsAll(c, w, tokens, path.Steps)[^c.VocabSize..];
 
     private static readonly int[] Prompt = [3, 17, 42, 5, 88, 1, 60, 23, 9, 71, 14];
 
@@ -28,12 +37,11 @@ public class DecoderTests
     public void Default_path_matches_the_naive_reference(string family)
     {
         var c = Config(family);
-        var w = TestModels.RandomWeights(c, seed: 1);
-        using var m = TestModels.InMemory(c, w);
+        var w = Weights(c, seed: 1);
+        using var m = RandomModels.InMemory(c, w);
         using var s = m.CreateSession();
         var logits = s.Prefill(Prompt, LayerPath.Default(c.NumLayers));
-        var expected = NaiveDecoder.Logits(c, w, Prompt, LayerPath.Default(c.NumLayers).Steps);
-        AssertClose(logits, expected[^1], 1e-4);
+        AssertClose(logits, Expected(c, w, Prompt, LayerPath.Default(c.NumLayers)), 1e-4);
     }
 
     [Theory]
@@ -44,22 +52,22 @@ public class DecoderTests
     public void Skips_and_repeats_match_the_naive_reference(string family, string pathText)
     {
         var c = Config(family);
-        var w = TestModels.RandomWeights(c, seed: 2);
+        var w = Weights(c, seed: 2);
         var path = LayerPath.Parse(pathText, c.NumLayers);
-        using var m = TestModels.InMemory(c, w);
+        using var m = RandomModels.InMemory(c, w);
         using var s = m.CreateSession();
-        AssertClose(s.Prefill(Prompt, path), NaiveDecoder.Logits(c, w, Prompt, path.Steps)[^1], 1e-4);
+        AssertClose(s.Prefill(Prompt, path), Expected(c, w, Prompt, path), 1e-4);
     }
 
     [Fact]
     public void A_path_equals_the_plain_forward_of_the_model_whose_blocks_are_the_path()
     {
-        var c = TestModels.Llama();
-        var w = TestModels.RandomWeights(c, seed: 3);
+        var c = Llama();
+        var w = Weights(c, seed: 3);
         var path = LayerPath.Parse("0,0,2,3,3", c.NumLayers);
-        var (uc, uw) = TestModels.Unrolled(c, w, path.Steps);
-        using var m = TestModels.InMemory(c, w);
-        using var u = TestModels.InMemory(uc, uw);
+        var (uc, uw) = RandomModels.Unrolled(c, w, path.Steps);
+        using var m = RandomModels.InMemory(c, w);
+        using var u = RandomModels.InMemory(uc, uw);
         using var s1 = m.CreateSession();
         using var s2 = u.CreateSession();
         var a = s1.Prefill(Prompt, path).ToArray();
@@ -75,9 +83,9 @@ public class DecoderTests
     public void Incremental_decode_equals_full_recomputation(string family, string pathText)
     {
         var c = Config(family);
-        var w = TestModels.RandomWeights(c, seed: 4);
+        var w = Weights(c, seed: 4);
         var path = LayerPath.Parse(pathText, c.NumLayers);
-        using var m = TestModels.InMemory(c, w);
+        using var m = RandomModels.InMemory(c, w);
         using var s = m.CreateSession();
         using var fresh = m.CreateSession();
         var tokens = Prompt.ToList();
@@ -95,9 +103,9 @@ public class DecoderTests
     [Fact]
     public void Prefix_reuse_is_bit_identical_to_recomputation_and_counts_saved_blocks()
     {
-        var c = TestModels.Llama(6);
-        var w = TestModels.RandomWeights(c, seed: 5);
-        using var m = TestModels.InMemory(c, w);
+        var c = Llama(6);
+        var w = Weights(c, seed: 5);
+        using var m = RandomModels.InMemory(c, w);
         using var reused = m.CreateSession();
         reused.Prefill(Prompt, LayerPath.Default(6));
         Assert.Equal(6, reused.BlockRuns);
@@ -129,9 +137,9 @@ public class DecoderTests
     [Fact]
     public void Hidden_state_entering_each_step_is_exposed()
     {
-        var c = TestModels.Llama();
-        var w = TestModels.RandomWeights(c, seed: 6);
-        using var m = TestModels.InMemory(c, w);
+        var c = Llama();
+        var w = Weights(c, seed: 6);
+        using var m = RandomModels.InMemory(c, w);
         using var s = m.CreateSession();
         s.BeginPrefill(Prompt);
         var h0 = s.HiddenEnteringStep(0).ToArray();
@@ -147,9 +155,9 @@ public class DecoderTests
     [Fact]
     public void Greedy_generation_stops_at_a_stop_token()
     {
-        var c = TestModels.Llama();
-        var w = TestModels.RandomWeights(c, seed: 7);
-        using var m = TestModels.InMemory(c, w);
+        var c = Llama();
+        var w = Weights(c, seed: 7);
+        using var m = RandomModels.InMemory(c, w);
         using var s = m.CreateSession();
         var path = LayerPath.Default(c.NumLayers);
         var free = Generation.Greedy(s, Prompt, path, 8);
@@ -164,21 +172,21 @@ public class DecoderTests
     [Fact]
     public void Continuation_scores_equal_the_log_probs_of_a_full_forward()
     {
-        var c = TestModels.Qwen2();
-        var w = TestModels.RandomWeights(c, seed: 8);
+        var c = RandomModels.TinyQwen2;
+        var w = Weights(c, seed: 8);
         var path = LayerPath.Parse("0,2,2", c.NumLayers);
-        using var m = TestModels.InMemory(c, w);
+        using var m = RandomModels.InMemory(c, w);
         using var s = m.CreateSession();
         int[][] conts = [[5], [7, 8, 9], [90, 2]];
         var scores = Generation.ScoreContinuations(s, Prompt, conts, path);
         for (int i = 0; i < conts.Length; i++)
         {
             var all = Prompt.Concat(conts[i]).ToArray();
-            var logits = NaiveDecoder.Logits(c, w, all, path.Steps);
+            var logits = NaiveForward.LogitsAll(c, w, all, path.Steps);
             double expected = 0;
             for (int j = 0; j < conts[i].Length; j++)
             {
-                var row = logits[Prompt.Length - 1 + j];
+                var row = logits.AsSpan((Prompt.Length - 1 + j) * c.VocabSize, c.VocabSize).ToArray();
                 double max = row.Max(), lse = max + Math.Log(row.Sum(v => Math.Exp(v - max)));
                 expected += row[conts[i][j]] - lse;
             }
@@ -189,10 +197,10 @@ public class DecoderTests
     [Fact]
     public void Bad_tokens_and_paths_give_clear_errors()
     {
-        var c = TestModels.Llama();
-        using var m = TestModels.InMemory(c, TestModels.RandomWeights(c, seed: 9));
+        var c = Llama();
+        using var m = RandomModels.InMemory(c, Weights(c, seed: 9));
         using var s = m.CreateSession();
-        Assert.Contains("token 1 is 97", Assert.Throws<ArgumentException>(() => s.Prefill([1, 97], LayerPath.Default(4))).Message);
+        Assert.Contains("token 1 is 128", Assert.Throws<ArgumentException>(() => s.Prefill([1, 128], LayerPath.Default(4))).Message);
         Assert.Contains("empty", Assert.Throws<ArgumentException>(() => s.Prefill([], LayerPath.Default(4))).Message);
         Assert.Contains("has 4", Assert.Throws<ArgumentException>(() => s.Prefill([1], LayerPath.Default(5))).Message);
         Assert.Contains("before prefill", Assert.Throws<InvalidOperationException>(() => m.CreateSession().DecodeStep(1)).Message);

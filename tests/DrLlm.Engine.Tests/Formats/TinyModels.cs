@@ -26,18 +26,7 @@ public static class TinyModels
         EosTokenIds = [2],
     };
 
-    public static Dictionary<string, float[]> Tensors(ModelConfig c, int seed = 7)
-    {
-        var rng = new Random(seed);
-        var result = new Dictionary<string, float[]>();
-        foreach (var (name, shape, _) in CheckpointSchema.Expected(c))
-        {
-            var data = new float[shape.Aggregate(1L, (a, b) => a * b)];
-            for (int i = 0; i < data.Length; i++) data[i] = (float)(rng.NextDouble() * 2 - 1) * 0.5f;
-            result[name] = data;
-        }
-        return result;
-    }
+    public static Dictionary<string, float[]> Tensors(ModelConfig c, int seed = 7) => RandomInit.Weights(c, seed, scale: 0.3f);
 
     /// <summary>Worst-case absolute error of storing <paramref name="x"/> as <paramref name="dtype"/>, given the block's amax for Q8_0.</summary>
     public static float Tolerance(TensorDType dtype, float x, float amax) => dtype switch

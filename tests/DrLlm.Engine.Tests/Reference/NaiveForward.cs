@@ -9,8 +9,12 @@ namespace DrLlm.Engine.Tests.Reference;
 /// </summary>
 public static class NaiveForward
 {
-    /// <summary>Logits after each token: tokens.Length * VocabSize values, row-major.</summary>
-    public static double[] LogitsAll(ModelConfig c, IReadOnlyDictionary<string, float[]> w, IReadOnlyList<int> tokens)
+    /// <summary>
+    /// Logits after each token: tokens.Length * VocabSize values, row-major. <paramref name="path"/> lists the blocks
+    /// to run in order (METHOD.md layer paths); null runs every block once.
+    /// </summary>
+    public static double[] LogitsAll(ModelConfig c, IReadOnlyDictionary<string, float[]> w, IReadOnlyList<int> tokens,
+        IReadOnlyList<int>? path = null)
     {
         int n = tokens.Count, d = c.HiddenSize, hd = c.HeadDim, group = c.NumHeads / c.NumKvHeads;
         var invFreq = InverseFrequencies(c);
@@ -19,7 +23,7 @@ public static class NaiveForward
         var logits = new double[n * c.VocabSize];
         var xs = tokens.Select(t => w["model.embed_tokens.weight"].AsSpan(t * d, d).ToArray().Select(v => (double)v).ToArray()).ToArray();
 
-        for (var l = 0; l < c.NumLayers; l++)
+        foreach (var l in path ?? Enumerable.Range(0, c.NumLayers).ToArray())
         {
             string P(string s) => $"model.layers.{l}.{s}";
             keys.Clear();

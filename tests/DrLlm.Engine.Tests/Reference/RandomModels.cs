@@ -52,22 +52,7 @@ public static class RandomModels
         MaxPositionEmbeddings = 131072,
     };
 
-    /// <summary>SmolLM2-135M's shape (with a 32000-token vocabulary): the benchmark model.</summary>
-    public static ModelConfig SmolLm2_135M { get; } = new()
-    {
-        Architecture = Architecture.Llama,
-        HiddenSize = 576,
-        IntermediateSize = 1536,
-        NumLayers = 30,
-        NumHeads = 9,
-        NumKvHeads = 3,
-        HeadDim = 64,
-        VocabSize = 32000,
-        RmsNormEps = 1e-5f,
-        RopeTheta = 10000f,
-        TieWordEmbeddings = true,
-        MaxPositionEmbeddings = 8192,
-    };
+    public static ModelConfig SmolLm2_135M => ModelShapes.SmolLm2_135M;
 
     /// <summary>The tiny shapes, by name, for theories over architectures.</summary>
     public static IReadOnlyDictionary<string, ModelConfig> Tiny { get; } = new Dictionary<string, ModelConfig>
@@ -78,45 +63,33 @@ public static class RandomModels
         ["llama3-scaled"] = TinyLlama3Scaled,
     };
 
+    /// <summary>Random weights for <paramref name="c"/>: see <see cref="RandomInit.Weights"/>.</summary>
+    public static Dictionary<string, float[]> RandomWeights(ModelConfig c, int seed, float scale) =>
+        RandomInit.Weights(c, seed, scale);
+
+    /// <summary>A decoder over weights held in memory: the same loading path as a checkpoint on disk.</summary>
+    public static Decoder InMemory(ModelConfig c, IReadOnlyDictionary<string, float[]> w, int threads = 2)
+    {
+        var shapes = CheckpointSchema.Expected(c).ToDictionary(e => e.Name, e => e.Shape);
+        var src = new InMemoryTensorSource(w.ToDictionary(kv => kv.Key, kv => (shapes[kv.Key], kv.Value)));
+        return new Decoder(ModelWeights.FromCheckpoint(new Checkpoint(c, src, "memory")), threads);
+    }
+
     /// <summary>
-    /// Every tensor <paramref name="c"/> needs (<see cref="CheckpointSchema.Expected"/>), by Hugging Face name:
-    /// weights and biases ~ N(0, scale²), norm weights ~ 1 + N(0, 0.1²). Deterministic in <paramref name="seed"/>;
-    /// each tensor draws from its own stream (seed and name), so adding a tensor does not change the others.
+    /// The weights of a model whose block list *is* <paramref name="path"/>: block i of the new model is block path[i]
+    /// of the old one. Running it plainly must equal running the old model with the path.
     /// </summary>
-    public static Dictionary<string, float[]> RandomWeights(ModelConfig c, int seed, float scale)
+    public static (ModelConfig, Dictionary<string, float[]>) Unrolled(ModelConfig c, IReadOnlyDictionary<string, float[]> w, IReadOnlyList<int> path)
     {
-        var w = new Dictionary<string, float[]>();
-        foreach (var (name, shape, _) in CheckpointSchema.Expected(c))
+        var u = new Dictionary<string, float[]>();
+        foreach (var (name, data) in w)
+            if (!name.StartsWith("model.layers.")) u[name] = data;
+        for (int i = 0; i < path.Count; i++)
         {
-            var n = checked((int)shape.Aggregate(1L, (a, b) => a * b));
-            w[name] = name.EndsWith("norm.weight", StringComparison.Ordinal)
-                ? Gaussian(seed, name, n, 1f, 0.1f)
-                : Gaussian(seed, name, n, 0f, scale);
+            string from = $"model.layers.{path[i]}.", to = $"model.layers.{i}.";
+            foreach (var (name, data) in w)
+                if (name.StartsWith(from)) u[to + name[from.Length..]] = data;
         }
-        return w;
-    }
-
-    /// <summary>n samples of N(mean, std²) (Box–Muller) from a stream keyed by seed and name.</summary>
-    static float[] Gaussian(int seed, string name, int n, float mean, float std)
-    {
-        var rng = new Random(HashCode32($"{seed}:{name}"));
-        var v = new float[n];
-        for (var i = 0; i < n; i += 2)
-        {
-            var u1 = 1.0 - rng.NextDouble(); // (0, 1]: log is finite
-            var u2 = rng.NextDouble();
-            var r = Math.Sqrt(-2.0 * Math.Log(u1));
-            v[i] = mean + std * (float)(r * Math.Cos(2 * Math.PI * u2));
-            if (i + 1 < n) v[i + 1] = mean + std * (float)(r * Math.Sin(2 * Math.PI * u2));
-        }
-        return v;
-    }
-
-    /// <summary>FNV-1a: string.GetHashCode is randomised per process, this is not.</summary>
-    static int HashCode32(string s)
-    {
-        var h = 2166136261u;
-        foreach (var ch in s) h = (h ^ ch) * 16777619u;
-        return (int)h;
+        return (c with { NumLayers = path.Count }, u);
     }
 }
