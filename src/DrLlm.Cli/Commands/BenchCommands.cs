@@ -23,13 +23,13 @@ public static class BenchCommands
         var gen = new Option<int>("--gen-tokens") { DefaultValueFactory = _ => 32 };
         var reps = new Option<int>("--repeats") { Description = "timed runs after one warm-up; the median is reported", DefaultValueFactory = _ => 3 };
         var cmd = new Command("engine", "prefill and decode tokens/s on a model (random prompt, default path)")
-            { EngineCommands.Model, prompt, gen, EngineCommands.Threads, reps };
+            { EngineCommands.Model, prompt, gen, EngineCommands.Threads, reps, EngineCommands.Mmap };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             int nPrompt = r.GetValue(prompt), nGen = r.GetValue(gen), threads = r.GetValue(EngineCommands.Threads);
             if (nPrompt < 1 || nGen < 1) throw new ArgumentException("--prompt-tokens and --gen-tokens must be ≥ 1");
             var load = Stopwatch.StartNew();
-            using var decoder = Decoder.Load(r.GetValue(EngineCommands.Model)!, threads);
+            using var decoder = Decoder.Load(r.GetValue(EngineCommands.Model)!, threads, r.GetValue(EngineCommands.Mmap));
             double loadSec = load.Elapsed.TotalSeconds;
             var c = decoder.Config;
             var rng = new Random(42);
@@ -59,6 +59,7 @@ public static class BenchCommands
                 engine = "drllm",
                 model = r.GetValue(EngineCommands.Model),
                 threads,
+                mmap = r.GetValue(EngineCommands.Mmap),
                 prompt_tokens = nPrompt,
                 gen_tokens = nGen,
                 prefill_tok_s = Math.Round(nPrompt / pMed, 2),

@@ -9,6 +9,7 @@ namespace DrLlm.Cli.Commands;
 public static class EngineCommands
 {
     public static readonly Option<string> Model = new("--model") { Description = "GGUF file or Hugging Face model directory", Required = true };
+    public static readonly Option<bool> Mmap = new("--mmap") { Description = "keep f32 weights memory-mapped instead of copying them to huge pages (faster load, slower decode)" };
     public static readonly Option<int> Threads = new("--threads") { Description = "threads for GEMM and attention (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
 
     public static void Add(RootCommand root)
@@ -27,11 +28,11 @@ public static class EngineCommands
     private static Command LogitsCommand()
     {
         var outFile = new Option<string?>("--out") { Description = "write the JSON array to this file instead of stdout" };
-        var cmd = new Command("logits", "print the last position's logits as a JSON array") { Model, Tokens, PathOpt, outFile, Threads };
+        var cmd = new Command("logits", "print the last position's logits as a JSON array") { Model, Tokens, PathOpt, outFile, Threads, Mmap };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var tokens = CliErrors.ParseIntList(r.GetValue(Tokens)!, "--tokens");
-            using var decoder = Decoder.Load(r.GetValue(Model)!, r.GetValue(Threads));
+            using var decoder = Decoder.Load(r.GetValue(Model)!, r.GetValue(Threads), r.GetValue(Mmap));
             var path = ResolvePath(r.GetValue(PathOpt), decoder.Config.NumLayers);
             using var session = decoder.CreateSession();
             var json = JsonSerializer.Serialize(session.Prefill(tokens, path).ToArray());
@@ -46,11 +47,11 @@ public static class EngineCommands
     {
         var maxNew = new Option<int>("--max-new-tokens") { Description = "tokens to generate at most", DefaultValueFactory = _ => 16 };
         var stop = new Option<string?>("--stop") { Description = "stop token ids (default: the model's EOS ids)" };
-        var cmd = new Command("generate", "greedy generation with a layer path; prints the new token ids as JSON") { Model, Tokens, PathOpt, maxNew, stop, Threads };
+        var cmd = new Command("generate", "greedy generation with a layer path; prints the new token ids as JSON") { Model, Tokens, PathOpt, maxNew, stop, Threads, Mmap };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var tokens = CliErrors.ParseIntList(r.GetValue(Tokens)!, "--tokens");
-            using var decoder = Decoder.Load(r.GetValue(Model)!, r.GetValue(Threads));
+            using var decoder = Decoder.Load(r.GetValue(Model)!, r.GetValue(Threads), r.GetValue(Mmap));
             var path = ResolvePath(r.GetValue(PathOpt), decoder.Config.NumLayers);
             var stops = r.GetValue(stop) is { } s ? CliErrors.ParseIntList(s, "--stop").ToHashSet() : decoder.Config.EosTokenIds.ToHashSet();
             using var session = decoder.CreateSession();

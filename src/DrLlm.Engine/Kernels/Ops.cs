@@ -96,6 +96,24 @@ public static class Ops
         Blas.Gemm(false, false, n, hd, keys, 1f, scores, keys, v, ldkv, 0f, o, ldo);
     }
 
+    /// <summary>
+    /// Attention of one new token (position pos) for one head: ~2·(pos+1)·hd flops, too little to pay a BLAS call's
+    /// set-up twice per head. q [hd], k/v cache rows [pos + 1, ldkv] at this KV head's columns, o [hd],
+    /// scores scratch [pos + 1].
+    /// </summary>
+    public static unsafe void AttentionOneToken(float* q, float* k, float* v, int ldkv, float* o, int pos, int hd, float* scores)
+    {
+        int keys = pos + 1;
+        float scale = 1f / MathF.Sqrt(hd);
+        var qs = new ReadOnlySpan<float>(q, hd);
+        var sc = new Span<float>(scores, keys);
+        for (int s = 0; s < keys; s++) sc[s] = TensorPrimitives.Dot(qs, new ReadOnlySpan<float>(k + (long)s * ldkv, hd)) * scale;
+        Softmax(sc);
+        var os = new Span<float>(o, hd);
+        os.Clear();
+        for (int s = 0; s < keys; s++) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(v + (long)s * ldkv, hd), sc[s], os, os);
+    }
+
     /// <summary>Index of the largest value (first on ties), as greedy decoding needs.</summary>
     public static int Argmax(ReadOnlySpan<float> x) => TensorPrimitives.IndexOfMax(x);
 

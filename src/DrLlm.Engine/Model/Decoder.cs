@@ -11,9 +11,10 @@ public sealed class Decoder : IDisposable
 {
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
-    /// <summary>Threads OpenBLAS uses for every matrix product (linear layers and attention).</summary>
+    /// <summary>Threads for matrix products: OpenBLAS's for prompt chunks and attention, the pool's for decode GEMVs.</summary>
     public int Threads { get; }
     internal float[] InvFreq { get; }
+    internal WorkerPool Pool { get; }
 
     public Decoder(ModelWeights weights, int threads = 0)
     {
@@ -23,13 +24,21 @@ public sealed class Decoder : IDisposable
         Threads = threads > 0 ? threads : Environment.ProcessorCount;
         Blas.SetThreads(Threads);
         InvFreq = RopeFrequencies.Compute(Config);
+        Pool = new WorkerPool(Threads);
     }
 
-    /// <summary>Opens a GGUF file or a Hugging Face directory and loads its weights as f32.</summary>
-    public static Decoder Load(string path, int threads = 0) =>
-        new(ModelWeights.FromCheckpoint(CheckpointLoader.Open(path)), threads);
+    /// <summary>
+    /// Opens a GGUF file or a Hugging Face directory and loads its weights as f32; <paramref name="mapF32"/> leaves f32
+    /// tensors memory-mapped instead of copying them (see <see cref="ModelWeights"/> for the trade-off).
+    /// </summary>
+    public static Decoder Load(string path, int threads = 0, bool mapF32 = false) =>
+        new(ModelWeights.FromCheckpoint(CheckpointLoader.Open(path), mapF32), threads);
 
     public InferenceSession CreateSession() => new(this);
 
-    public void Dispose() => Weights.Dispose();
+    public void Dispose()
+    {
+        Pool.Dispose();
+        Weights.Dispose();
+    }
 }

@@ -188,8 +188,18 @@ public sealed unsafe class InferenceSession : IDisposable
         _logits.Ensure((long)rows * vocab);
         Ops.RmsNorm(new ReadOnlySpan<float>(x, rows * d), new ReadOnlySpan<float>(_model.Weights.FinalNorm, d),
             new Span<float>(_xn.Ptr, rows * d), d, _c.RmsNormEps);
-        Blas.Linear(_xn.Ptr, rows, d, _model.Weights.LmHead, vocab, _logits.Ptr);
+        Linear(_xn.Ptr, rows, d, _model.Weights.LmHead, vocab, _logits.Ptr);
         return new ReadOnlySpan<float>(_logits.Ptr, rows * vocab);
+    }
+
+    /// <summary>
+    /// Y[n, outDim] = X[n, k]·Wᵀ (+ beta·Y). Prompt chunks go to OpenBLAS's GEMM; a single decoded token goes to the
+    /// pool's GEMV, which streams the weights faster than OpenBLAS's sgemv at these sizes (Gemv's comment).
+    /// </summary>
+    private void Linear(float* x, int n, int k, float* w, int outDim, float* y, float beta = 0f)
+    {
+        if (n == 1) Gemv.Run(_model.Pool, w, outDim, k, x, y, beta);
+        else Blas.Linear(x, n, k, w, outDim, y, beta);
     }
 
     private NativeBuffer Hidden(int k, int tokens)
@@ -226,9 +236,9 @@ public sealed unsafe class InferenceSession : IDisposable
 
         // Attention
         Ops.RmsNorm(new ReadOnlySpan<float>(x, n * d), new ReadOnlySpan<float>(w.AttnNorm, d), new Span<float>(xn, n * d), d, eps);
-        Blas.Linear(xn, n, d, w.Wq, qDim, q);
-        Blas.Linear(xn, n, d, w.Wk, kvDim, kNew);
-        Blas.Linear(xn, n, d, w.Wv, kvDim, vNew);
+        Linear(xn, n, d, w.Wq, qDim, q);
+        Linear(xn, n, d, w.Wk, kvDim, kNew);
+        Linear(xn, n, d, w.Wv, kvDim, vNew);
         if (w.Bq != null)
         {
             AddBias(q, n, qDim, w.Bq);
@@ -244,23 +254,24 @@ public sealed unsafe class InferenceSession : IDisposable
         Ops.Rope(new Span<float>(q, n * qDim), n, heads, hd, pos0, _rope);
         Ops.Rope(new Span<float>(kNew, n * kvDim), n, kvHeads, hd, pos0, _rope);
 
-        // Heads run one after another: each is two BLAS calls, and OpenBLAS owns the threads (a second thread pool
-        // here would fight OpenBLAS's spinning workers for the same cores).
+        // Heads run one after another: for a prompt chunk each is two BLAS calls and OpenBLAS owns the threads (a
+        // second pool here would fight OpenBLAS's spinning workers for the same cores); one token's is a short loop.
         int group = heads / kvHeads;
         for (int h = 0; h < heads; h++)
         {
             int g = h / group;
-            Ops.AttentionHead(q + h * hd, qDim, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, qDim, n, pos0, hd, _scores.Ptr);
+            if (n == 1) Ops.AttentionOneToken(q + h * hd, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, pos0, hd, _scores.Ptr);
+            else Ops.AttentionHead(q + h * hd, qDim, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, qDim, n, pos0, hd, _scores.Ptr);
         }
 
-        Blas.Linear(att, n, qDim, w.Wo, d, x, beta: 1f); // x += att · Woᵀ
+        Linear(att, n, qDim, w.Wo, d, x, beta: 1f); // x += att · Woᵀ
 
         // MLP
         Ops.RmsNorm(new ReadOnlySpan<float>(x, n * d), new ReadOnlySpan<float>(w.FfnNorm, d), new Span<float>(xn, n * d), d, eps);
-        Blas.Linear(xn, n, d, w.WGate, ffn, _gate.Ptr);
-        Blas.Linear(xn, n, d, w.WUp, ffn, _up.Ptr);
+        Linear(xn, n, d, w.WGate, ffn, _gate.Ptr);
+        Linear(xn, n, d, w.WUp, ffn, _up.Ptr);
         Ops.SwiGlu(new Span<float>(_gate.Ptr, n * ffn), new ReadOnlySpan<float>(_up.Ptr, n * ffn));
-        Blas.Linear(_gate.Ptr, n, ffn, w.WDown, d, x, beta: 1f); // x += h · Wdownᵀ
+        Linear(_gate.Ptr, n, ffn, w.WDown, d, x, beta: 1f); // x += h · Wdownᵀ
     }
 
     private static void AddBias(float* y, int rows, int cols, float* bias)

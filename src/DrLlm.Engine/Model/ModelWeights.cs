@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using DrLlm.Engine.Formats;
+using DrLlm.Engine.Kernels;
 
 namespace DrLlm.Engine.Model;
 
@@ -17,15 +18,18 @@ public unsafe struct BlockWeights
 }
 
 /// <summary>
-/// All parameters of a decoder as f32, in Hugging Face layout. Tensors already stored as aligned f32 stay in the
-/// checkpoint's memory mapping (no copy); everything else (bf16, f16, Q8_0, permuted) is converted once into native
-/// 64-byte-aligned memory that this object owns. A 3B bf16 model becomes ~12 GB of f32.
+/// All parameters of a decoder as f32, in Hugging Face layout, converted once (bf16, f16, Q8_0, permuted Q/K) into
+/// native memory on transparent huge pages that this object owns. A 3B bf16 model becomes ~12 GB of f32.
+/// With <c>mapF32</c>, tensors already stored as aligned f32 stay in the checkpoint's memory mapping instead: loading is
+/// near-instant and processes share the page cache, but decoding streams the weights through 4 KiB file pages, measured
+/// ~35-45% slower on SmolLM2-135M here (README, "Speed"). Hence copying is the default.
 /// </summary>
 public sealed unsafe class ModelWeights : IDisposable
 {
     private readonly List<nint> _owned = [];
     private readonly Checkpoint _checkpoint;
     private readonly BlockWeights[] _blocks;
+    private readonly bool _mapF32;
 
     public ModelConfig Config { get; }
     public float* Embed { get; }      // [vocab, d]
@@ -35,9 +39,10 @@ public sealed unsafe class ModelWeights : IDisposable
     public long OwnedBytes { get; private set; }
     public ref readonly BlockWeights Block(int i) => ref _blocks[i];
 
-    private ModelWeights(Checkpoint checkpoint)
+    private ModelWeights(Checkpoint checkpoint, bool mapF32)
     {
         _checkpoint = checkpoint;
+        _mapF32 = mapF32;
         var c = Config = checkpoint.Config;
         Embed = Load("model.embed_tokens.weight");
         FinalNorm = Load("model.norm.weight");
@@ -72,9 +77,9 @@ public sealed unsafe class ModelWeights : IDisposable
     }
 
     /// <summary>Takes ownership of the checkpoint (its mappings back the mapped tensors).</summary>
-    public static ModelWeights FromCheckpoint(Checkpoint checkpoint)
+    public static ModelWeights FromCheckpoint(Checkpoint checkpoint, bool mapF32 = false)
     {
-        try { return new ModelWeights(checkpoint); }
+        try { return new ModelWeights(checkpoint, mapF32); }
         catch { checkpoint.Dispose(); throw; }
     }
 
@@ -84,13 +89,13 @@ public sealed unsafe class ModelWeights : IDisposable
         if (!src.Tensors.TryGetValue(name, out var info))
             throw new ModelFormatException($"{src.SourcePath}: tensor '{name}' is missing");
         long n = info.ElementCount;
-        float* mapped = src.TryMapF32(name);
+        float* mapped = _mapF32 ? src.TryMapF32(name) : null;
         if (mapped != null)
         {
             MappedBytes += n * 4;
             return mapped;
         }
-        var p = (float*)NativeMemory.AlignedAlloc((nuint)(n * 4), 64);
+        var p = (float*)HugePages.Alloc(n * 4);
         _owned.Add((nint)p);
         OwnedBytes += n * 4;
         // Spans are int-indexed: a [151936, 2048] embedding (311M floats) fits, larger tensors would need chunking.
@@ -101,7 +106,7 @@ public sealed unsafe class ModelWeights : IDisposable
 
     public void Dispose()
     {
-        foreach (var p in _owned) NativeMemory.AlignedFree((void*)p);
+        foreach (var p in _owned) HugePages.Free((void*)p);
         _owned.Clear();
         _checkpoint.Dispose();
     }

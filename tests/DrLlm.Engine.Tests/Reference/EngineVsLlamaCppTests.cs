@@ -34,9 +34,9 @@ public class EngineVsLlamaCppTests
         Assert.True(diff <= tol * scale, $"{what}: max |ours - llama.cpp| = {diff:g3} > {tol} × {scale:g3}");
     }
 
-    private static float[] OurLogits(string path, int[] tokens, LayerPath? path2 = null)
+    private static float[] OurLogits(string path, int[] tokens, LayerPath? path2 = null, bool mapF32 = false)
     {
-        using var m = Decoder.Load(path, threads: 2);
+        using var m = Decoder.Load(path, threads: 2, mapF32);
         using var s = m.CreateSession();
         return s.Prefill(tokens, path2 ?? LayerPath.Default(m.Config.NumLayers)).ToArray();
     }
@@ -113,7 +113,11 @@ public class EngineVsLlamaCppTests
         HfCheckpointWriter.Write(dir.File("hf"), c, w, TensorDType.F32);
         var path = LayerPath.Parse("0,1,1,2", c.NumLayers);
         // GGUF LLaMA stores Q/K permuted and the loader undoes it exactly, so the two runs are bit-identical.
-        Assert.Equal(OurLogits(dir.File("hf"), Tokens, path), OurLogits(dir.File("m.gguf"), Tokens, path));
+        var fromHf = OurLogits(dir.File("hf"), Tokens, path);
+        Assert.Equal(fromHf, OurLogits(dir.File("m.gguf"), Tokens, path));
+        // Memory-mapped f32 weights (instead of copies on huge pages) compute exactly the same thing.
+        Assert.Equal(fromHf, OurLogits(dir.File("hf"), Tokens, path, mapF32: true));
+        Assert.Equal(fromHf, OurLogits(dir.File("m.gguf"), Tokens, path, mapF32: true));
     }
 
     [Theory]

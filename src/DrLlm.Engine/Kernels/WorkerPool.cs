@@ -1,0 +1,105 @@
+using System.Diagnostics;
+
+namespace DrLlm.Engine.Kernels;
+
+/// <summary>
+/// A fixed set of threads that split one loop with the caller, for the decode step's matrix-vector products. Decoding
+/// a token runs ~200 small parallel loops; Parallel.For costs an allocation and a thread hand-off each, so here workers
+/// spin briefly between loops (no syscall on the hot path) and sleep on a semaphore once idle for
+/// <see cref="SpinMicroseconds"/>, so an idle pool does not burn cores. Calls are serialised with a lock, so sessions on
+/// different threads may share one pool.
+/// </summary>
+public sealed unsafe class WorkerPool : IDisposable
+{
+    private const long SpinMicroseconds = 200;
+
+    private readonly Worker[] _workers;
+    private readonly object _gate = new();
+    private delegate*<nint, int, int, void> _body;
+    private nint _state;
+    private int _parts;
+    private int _generation;
+    private int _done;
+    private volatile bool _disposed;
+
+    public int Threads { get; }
+
+    public WorkerPool(int threads)
+    {
+        Threads = Math.Max(1, threads);
+        _workers = new Worker[Threads - 1];
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            var w = _workers[i] = new Worker(i + 1);
+            w.Thread = new Thread(() => Loop(w)) { IsBackground = true, Name = $"drllm-worker-{i + 1}" };
+            w.Thread.Start();
+        }
+    }
+
+    /// <summary>
+    /// Calls body(state, part, parts) for part = 0..parts-1 where parts = <see cref="Threads"/>; the caller runs part 0.
+    /// Returns when every part is done. <paramref name="state"/> is typically the address of a stack struct.
+    /// </summary>
+    public void Run(delegate*<nint, int, int, void> body, nint state)
+    {
+        if (_workers.Length == 0) { body(state, 0, 1); return; }
+        lock (_gate)
+        {
+            _body = body;
+            _state = state;
+            _parts = Threads;
+            Volatile.Write(ref _done, 0);
+            Interlocked.Increment(ref _generation);
+            foreach (var w in _workers)
+                if (Interlocked.Exchange(ref w.Sleeping, 0) == 1) w.Wake.Release();
+            body(state, 0, Threads);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _done) < _workers.Length) spin.SpinOnce(-1);
+        }
+    }
+
+    private void Loop(Worker w)
+    {
+        int seen = 0;
+        while (true)
+        {
+            long start = Stopwatch.GetTimestamp();
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _generation) == seen && !_disposed)
+            {
+                if (Stopwatch.GetElapsedTime(start).Ticks > SpinMicroseconds * 10)
+                {
+                    // Announce sleep, then re-check: Run bumps the generation before it looks for sleepers.
+                    Volatile.Write(ref w.Sleeping, 1);
+                    if (Volatile.Read(ref _generation) != seen || _disposed)
+                    {
+                        if (Interlocked.Exchange(ref w.Sleeping, 0) == 0) w.Wake.Wait(); // Run already released us
+                    }
+                    else w.Wake.Wait();
+                    start = Stopwatch.GetTimestamp();
+                }
+                else spin.SpinOnce(-1);
+            }
+            if (_disposed) return;
+            seen = Volatile.Read(ref _generation);
+            _body(_state, w.Index, _parts);
+            Interlocked.Increment(ref _done);
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        foreach (var w in _workers)
+            if (Interlocked.Exchange(ref w.Sleeping, 0) == 1) w.Wake.Release();
+        foreach (var w in _workers) w.Thread?.Join();
+    }
+
+    private sealed class Worker(int index)
+    {
+        public readonly int Index = index;
+        public readonly SemaphoreSlim Wake = new(0);
+        public int Sleeping;
+        public Thread? Thread;
+    }
+}
