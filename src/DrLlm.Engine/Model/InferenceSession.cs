@@ -32,7 +32,7 @@ public sealed unsafe class InferenceSession : IDisposable
     private bool _inPrefill, _reusing, _prefilled;
 
     // Scratch, sized for the largest chunk seen.
-    private readonly NativeBuffer _xn = new(), _q = new(), _att = new(), _gate = new(), _up = new(), _scores = new(),
+    private readonly NativeBuffer _xn = new(), _q = new(), _qkv = new(), _att = new(), _gate = new(), _up = new(), _scores = new(),
         _x = new(), _logits = new();
 
     /// <summary>Block executions (per token chunk) run by prefills so far.</summary>
@@ -228,7 +228,7 @@ public sealed unsafe class InferenceSession : IDisposable
         _q.Ensure((long)n * qDim);
         _att.Ensure((long)n * qDim);
         _gate.Ensure((long)n * ffn);
-        _up.Ensure((long)n * ffn);
+        if (w.WGateUp == null) _up.Ensure((long)n * ffn);
         _scores.Ensure((long)n * positions);
 
         float* xn = _xn.Ptr, q = _q.Ptr, att = _att.Ptr;
@@ -236,9 +236,25 @@ public sealed unsafe class InferenceSession : IDisposable
 
         // Attention
         Ops.RmsNorm(new ReadOnlySpan<float>(x, n * d), new ReadOnlySpan<float>(w.AttnNorm, d), new Span<float>(xn, n * d), d, eps);
-        Linear(xn, n, d, w.Wq, qDim, q);
-        Linear(xn, n, d, w.Wk, kvDim, kNew);
-        Linear(xn, n, d, w.Wv, kvDim, vNew);
+        if (w.Wqkv != null)
+        {
+            int qkv = qDim + 2 * kvDim;
+            _qkv.Ensure((long)n * qkv);
+            Linear(xn, n, d, w.Wqkv, qkv, _qkv.Ptr);
+            for (int t = 0; t < n; t++)
+            {
+                float* row = _qkv.Ptr + (long)t * qkv;
+                Buffer.MemoryCopy(row, q + (long)t * qDim, qDim * 4L, qDim * 4L);
+                Buffer.MemoryCopy(row + qDim, kNew + (long)t * kvDim, kvDim * 4L, kvDim * 4L);
+                Buffer.MemoryCopy(row + qDim + kvDim, vNew + (long)t * kvDim, kvDim * 4L, kvDim * 4L);
+            }
+        }
+        else
+        {
+            Linear(xn, n, d, w.Wq, qDim, q);
+            Linear(xn, n, d, w.Wk, kvDim, kNew);
+            Linear(xn, n, d, w.Wv, kvDim, vNew);
+        }
         if (w.Bq != null)
         {
             AddBias(q, n, qDim, w.Bq);
@@ -268,10 +284,27 @@ public sealed unsafe class InferenceSession : IDisposable
 
         // MLP
         Ops.RmsNorm(new ReadOnlySpan<float>(x, n * d), new ReadOnlySpan<float>(w.FfnNorm, d), new Span<float>(xn, n * d), d, eps);
-        Linear(xn, n, d, w.WGate, ffn, _gate.Ptr);
-        Linear(xn, n, d, w.WUp, ffn, _up.Ptr);
-        Ops.SwiGlu(new Span<float>(_gate.Ptr, n * ffn), new ReadOnlySpan<float>(_up.Ptr, n * ffn));
-        Linear(_gate.Ptr, n, ffn, w.WDown, d, x, beta: 1f); // x += h · Wdownᵀ
+        if (w.WGateUp != null)
+        {
+            // One product gives rows [gate | up]; SwiGLU writes into the gate half, and the down projection reads those
+            // halves with a row stride of 2·ffn.
+            _gate.Ensure((long)n * 2 * ffn);
+            Linear(xn, n, d, w.WGateUp, 2 * ffn, _gate.Ptr);
+            for (int t = 0; t < n; t++)
+            {
+                float* row = _gate.Ptr + (long)t * 2 * ffn;
+                Ops.SwiGlu(new Span<float>(row, ffn), new ReadOnlySpan<float>(row + ffn, ffn));
+            }
+            if (n == 1) Linear(_gate.Ptr, 1, ffn, w.WDown, d, x, beta: 1f);
+            else Blas.Gemm(false, true, n, d, ffn, 1f, _gate.Ptr, 2 * ffn, w.WDown, ffn, 1f, x, d);
+        }
+        else
+        {
+            Linear(xn, n, d, w.WGate, ffn, _gate.Ptr);
+            Linear(xn, n, d, w.WUp, ffn, _up.Ptr);
+            Ops.SwiGlu(new Span<float>(_gate.Ptr, n * ffn), new ReadOnlySpan<float>(_up.Ptr, n * ffn));
+            Linear(_gate.Ptr, n, ffn, w.WDown, d, x, beta: 1f); // x += h · Wdownᵀ
+        }
     }
 
     private static void AddBias(float* y, int rows, int cols, float* bias)
@@ -289,6 +322,6 @@ public sealed unsafe class InferenceSession : IDisposable
         foreach (var b in _hidden) b?.Dispose();
         foreach (var b in _k) b?.Dispose();
         foreach (var b in _v) b?.Dispose();
-        _xn.Dispose(); _q.Dispose(); _att.Dispose(); _gate.Dispose(); _up.Dispose(); _scores.Dispose(); _x.Dispose(); _logits.Dispose();
+        _xn.Dispose(); _q.Dispose(); _qkv.Dispose(); _att.Dispose(); _gate.Dispose(); _up.Dispose(); _scores.Dispose(); _x.Dispose(); _logits.Dispose();
     }
 }

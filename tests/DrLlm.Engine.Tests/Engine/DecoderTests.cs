@@ -206,3 +206,22 @@ public class DecoderTests
         Assert.Contains("before prefill", Assert.Throws<InvalidOperationException>(() => m.CreateSession().DecodeStep(1)).Message);
     }
 }
+
+public class DecodeAllocationTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Decoding_a_token_allocates_nothing_on_the_managed_heap(int threads)
+    {
+        var c = RandomModels.TinyQwen2;
+        using var m = RandomModels.InMemory(c, RandomModels.RandomWeights(c, 1, 0.1f), threads);
+        using var s = m.CreateSession();
+        s.Prefill([1, 2, 3, 4, 5, 6, 7, 8], LayerPath.Parse("0,1,1,2", c.NumLayers));
+        for (int i = 0; i < 200; i++) s.DecodeStep(i % c.VocabSize); // grow the KV cache and rope table past the test's range, JIT everything
+        s.Rewind(8);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) s.DecodeStep(i % c.VocabSize);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}

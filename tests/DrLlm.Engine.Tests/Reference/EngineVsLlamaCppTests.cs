@@ -115,9 +115,13 @@ public class EngineVsLlamaCppTests
         // GGUF LLaMA stores Q/K permuted and the loader undoes it exactly, so the two runs are bit-identical.
         var fromHf = OurLogits(dir.File("hf"), Tokens, path);
         Assert.Equal(fromHf, OurLogits(dir.File("m.gguf"), Tokens, path));
-        // Memory-mapped f32 weights (instead of copies on huge pages) compute exactly the same thing.
-        Assert.Equal(fromHf, OurLogits(dir.File("hf"), Tokens, path, mapF32: true));
-        Assert.Equal(fromHf, OurLogits(dir.File("m.gguf"), Tokens, path, mapF32: true));
+        // Memory-mapped f32 weights compute the same thing through separate Q/K/V and gate/up products instead of the
+        // fused ones (a different summation order, so equal to f32 rounding rather than bit for bit).
+        var mapped = OurLogits(dir.File("hf"), Tokens, path, mapF32: true);
+        // (GGUF LLaMA Q/K are stored permuted, so those two are copied and the rest mapped: the same products.)
+        Assert.Equal(mapped, OurLogits(dir.File("m.gguf"), Tokens, path, mapF32: true));
+        var (diff, scale) = Compare(mapped, fromHf);
+        Assert.True(diff <= 1e-5f * scale, $"mapped vs copied: {diff} (scale {scale})");
     }
 
     [Theory]
