@@ -149,24 +149,7 @@ public sealed unsafe class GgufFile : IDisposable
     {
         if (destination.Length != t.ElementCount)
             throw new ArgumentException($"{Path}: tensor '{t.Name}' has {t.ElementCount} elements, destination holds {destination.Length}");
-        byte* p = DataPointer(t);
-        int n = destination.Length;
-        switch (t.DType)
-        {
-            case TensorDType.F32: new ReadOnlySpan<float>(p, n).CopyTo(destination); break;
-            case TensorDType.F16: Numerics.F16ToF32(new ReadOnlySpan<Half>(p, n), destination); break;
-            case TensorDType.BF16: Numerics.BF16ToF32(new ReadOnlySpan<ushort>(p, n), destination); break;
-            case TensorDType.Q8_0:
-                // Block by block in int-sized chunks: a large Q8_0 tensor's byte count can exceed int.MaxValue.
-                const int chunkBlocks = 1 << 20;
-                for (long b = 0; b < n / Numerics.Q8BlockSize; b += chunkBlocks)
-                {
-                    int blocks = (int)Math.Min(chunkBlocks, n / Numerics.Q8BlockSize - b);
-                    Numerics.Q8_0ToF32(new ReadOnlySpan<byte>(p + b * Numerics.Q8BlockBytes, blocks * Numerics.Q8BlockBytes),
-                        destination.Slice((int)(b * Numerics.Q8BlockSize), blocks * Numerics.Q8BlockSize));
-                }
-                break;
-        }
+        Numerics.ToF32(t.DType, DataPointer(t), destination);
     }
 
     public bool Has(string key) => Metadata.ContainsKey(key);

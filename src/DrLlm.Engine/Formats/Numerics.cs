@@ -15,6 +15,29 @@ public static class Numerics
     public const int Q8BlockBytes = 2 + Q8BlockSize;
 
     /// <summary>Bytes taken by <paramref name="count"/> elements of <paramref name="dtype"/> (count a multiple of 32 for Q8_0).</summary>
+    /// <summary>Converts <paramref name="destination"/>.Length elements of <paramref name="dtype"/> at <paramref name="source"/> to f32.</summary>
+    public static unsafe void ToF32(TensorDType dtype, byte* source, Span<float> destination)
+    {
+        int n = destination.Length;
+        switch (dtype)
+        {
+            case TensorDType.F32: new ReadOnlySpan<float>(source, n).CopyTo(destination); break;
+            case TensorDType.F16: F16ToF32(new ReadOnlySpan<Half>(source, n), destination); break;
+            case TensorDType.BF16: BF16ToF32(new ReadOnlySpan<ushort>(source, n), destination); break;
+            case TensorDType.Q8_0:
+                // Block by block in int-sized chunks: a large Q8_0 tensor's byte count can exceed int.MaxValue.
+                const int chunkBlocks = 1 << 20;
+                for (long b = 0; b < n / Q8BlockSize; b += chunkBlocks)
+                {
+                    int blocks = (int)Math.Min(chunkBlocks, n / Q8BlockSize - b);
+                    Q8_0ToF32(new ReadOnlySpan<byte>(source + b * Q8BlockBytes, blocks * Q8BlockBytes),
+                        destination.Slice((int)(b * Q8BlockSize), blocks * Q8BlockSize));
+                }
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "no f32 conversion");
+        }
+    }
+
     public static long ByteSize(TensorDType dtype, long count) => dtype switch
     {
         TensorDType.F32 => count * 4,
