@@ -1,0 +1,70 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DrLlm.Routing.Search;
+
+/// <summary>One tree node: a path, where it hangs, and its MCTS statistics.</summary>
+public sealed class SearchNode
+{
+    public required int[] Steps { get; init; }
+    /// <summary>Index of the parent node; -1 for the root.</summary>
+    public required int Parent { get; init; }
+    /// <summary>Indices of the children; null until the node is first expanded.</summary>
+    public List<int>? Children { get; set; }
+    public int Visits { get; set; }
+    /// <summary>Sum of backed-up rewards (Q).</summary>
+    public double ValueSum { get; set; }
+}
+
+/// <summary>
+/// Everything a search is, as plain data: options, tree, memo, RNG words and counters. It serialises at any simulation
+/// boundary, and a search rebuilt from it continues exactly as the original would have.
+/// </summary>
+public sealed class SearchState
+{
+    public const int FormatVersion = 1;
+
+    public int Version { get; init; } = FormatVersion;
+    public required int NumBlocks { get; init; }
+    public required SearchOptions Options { get; init; }
+    public required List<SearchNode> Nodes { get; init; }
+    /// <summary>Path key ("0,1,1,3") → reward. A path is evaluated at most once.</summary>
+    public required Dictionary<string, bool> Memo { get; init; }
+    public required ulong[] Rng { get; set; }
+    public int Simulations { get; set; }
+    public bool? DefaultCorrect { get; set; }
+    /// <summary>Why the search ended ("budget", "fixed": a wrong default was fixed, "shorter": a correct path saves enough steps), or null while it runs.</summary>
+    public string? StopReason { get; set; }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Parses and checks a serialised state; <paramref name="source"/> names it in errors.</summary>
+    public static SearchState FromJson(string json, string source)
+    {
+        SearchState? s;
+        try { s = JsonSerializer.Deserialize<SearchState>(json, Json); }
+        catch (JsonException e) { throw new FormatException($"{source}: search state is not valid JSON ({e.Message})", e); }
+        if (s is null) throw new FormatException($"{source}: search state is empty");
+        if (s.Version != FormatVersion) throw new FormatException($"{source}: search state version {s.Version}; this build reads {FormatVersion}");
+        if (s.Nodes.Count == 0) throw new FormatException($"{source}: search state has no root node");
+        if (s.Rng is not { Length: 4 }) throw new FormatException($"{source}: search state rng must have 4 words");
+        for (int i = 0; i < s.Nodes.Count; i++)
+        {
+            var n = s.Nodes[i];
+            if (n.Parent >= i || (i == 0) != (n.Parent == -1))
+                throw new FormatException($"{source}: node {i} has parent {n.Parent}; parents precede children and only node 0 is the root");
+            if (n.Steps.Any(b => b < 0 || b >= s.NumBlocks))
+                throw new FormatException($"{source}: node {i} path {PathActions.Key(n.Steps)} names a block outside 0..{s.NumBlocks - 1}");
+            if (n.Children?.Any(c => c <= i || c >= s.Nodes.Count) == true)
+                throw new FormatException($"{source}: node {i} lists a child index outside {i + 1}..{s.Nodes.Count - 1}");
+        }
+        s.Options.Validate();
+        return s;
+    }
+}
