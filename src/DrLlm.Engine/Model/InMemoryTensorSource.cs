@@ -26,6 +26,17 @@ public sealed class InMemoryTensorSource : ITensorSource
         }
     }
 
+    /// <summary>A checkpoint over weights held in memory (HF names), shaped as <see cref="CheckpointSchema"/> says.</summary>
+    public static Checkpoint Checkpoint(ModelConfig config, IReadOnlyDictionary<string, float[]> weights, string sourcePath = "<memory>")
+    {
+        var shapes = CheckpointSchema.Expected(config).ToDictionary(e => e.Name, e => e.Shape);
+        var tensors = new Dictionary<string, (long[], float[])>();
+        foreach (var (name, data) in weights)
+            tensors[name] = (shapes.TryGetValue(name, out var shape) ? shape
+                : throw new ModelFormatException($"{sourcePath}: tensor '{name}' is not part of a {config.Architecture} model"), data);
+        return new Checkpoint(config, new InMemoryTensorSource(tensors, sourcePath), "memory");
+    }
+
     public string SourcePath { get; }
     public IReadOnlyDictionary<string, TensorInfo> Tensors => _infos;
 

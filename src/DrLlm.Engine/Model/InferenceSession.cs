@@ -39,6 +39,11 @@ public sealed unsafe class InferenceSession : IDisposable
     public long BlockRuns { get; private set; }
     /// <summary>Block executions prefills skipped by reusing a stored prefix.</summary>
     public long BlockRunsSaved { get; private set; }
+    /// <summary>
+    /// Whether a prefill may reuse stored steps (default true). Off, every prefill recomputes every step: the baseline
+    /// that prefix reuse is measured against.
+    /// </summary>
+    public bool ReusePrefix { get; set; } = true;
     public int Position => _pos;
     public int PromptLength => _promptLen;
     /// <summary>Blocks of the current path (valid once a prefill has finished, or the steps run so far during one).</summary>
@@ -75,7 +80,7 @@ public sealed unsafe class InferenceSession : IDisposable
             if ((uint)tokens[i] >= (uint)_c.VocabSize)
                 throw new ArgumentException($"token {i} is {tokens[i]}; the vocabulary has ids 0..{_c.VocabSize - 1}");
         int d = _c.HiddenSize;
-        if (!tokens.SequenceEqual(_prompt))
+        if (!ReusePrefix || !tokens.SequenceEqual(_prompt))
         {
             _prompt = tokens.ToArray();
             _storedSteps = 0;

@@ -68,12 +68,8 @@ public static class RandomModels
         RandomInit.Weights(c, seed, scale);
 
     /// <summary>A decoder over weights held in memory: the same loading path as a checkpoint on disk.</summary>
-    public static Decoder InMemory(ModelConfig c, IReadOnlyDictionary<string, float[]> w, int threads = 2)
-    {
-        var shapes = CheckpointSchema.Expected(c).ToDictionary(e => e.Name, e => e.Shape);
-        var src = new InMemoryTensorSource(w.ToDictionary(kv => kv.Key, kv => (shapes[kv.Key], kv.Value)));
-        return new Decoder(ModelWeights.FromCheckpoint(new Checkpoint(c, src, "memory")), threads);
-    }
+    public static Decoder InMemory(ModelConfig c, IReadOnlyDictionary<string, float[]> w, int threads = 2) =>
+        new(ModelWeights.FromCheckpoint(InMemoryTensorSource.Checkpoint(c, w)), threads);
 
     /// <summary>
     /// The weights of a model whose block list *is* <paramref name="path"/>: block i of the new model is block path[i]
