@@ -50,9 +50,14 @@ public class EnginePathEvaluatorTests
         var ev = new EnginePathEvaluator(s, Prompt, maxNewTokens: 3, new HashSet<int>(), Grade);
         ev.IsCorrect([0, 1, 2, 3, 4, 5]);
         Assert.Equal(6 + 2 * 6, ev.BlockRuns); // prefill + 2 decode steps (the third token needs no forward)
+        Assert.Equal(0, ev.BlockRunsSaved);
+        var first = ev.LastOutput;
         ev.IsCorrect([0, 1, 3, 4, 5]);
-        Assert.Equal(2, ev.BlockRunsSaved); // blocks 0 and 1 of the prefill reused
-        Assert.Equal(18 + 3 + 2 * 5, ev.BlockRuns);
+        // Blocks 0 and 1 are reused in the prefill, and for each decoded token that matches the first run.
+        int matching = first.Zip(ev.LastOutput).TakeWhile(x => x.First == x.Second).Count();
+        int reusedDecodes = Math.Min(matching, 2);
+        Assert.Equal(2 + 2 * reusedDecodes, ev.BlockRunsSaved);
+        Assert.Equal(18 + 5 * 3 - ev.BlockRunsSaved, ev.BlockRuns);
         Assert.Equal(3, ev.LastOutput.Length);
     }
 }

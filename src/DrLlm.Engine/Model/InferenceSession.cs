@@ -3,46 +3,50 @@ using DrLlm.Engine.Kernels;
 namespace DrLlm.Engine.Model;
 
 /// <summary>
-/// One sequence's state: the prompt's residual stream entering every path step, a KV cache per path *step* (a
-/// repeated block owns two entries, METHOD.md), scratch buffers and counters.
+/// One sequence's state: its tokens, the residual stream entering every path step at every position, a KV cache per
+/// path *step* (a repeated block owns two entries, METHOD.md), and counters.
 ///
 /// A prefill runs step by step (<see cref="BeginPrefill"/>, <see cref="RunStep"/>, <see cref="FinishPrefill"/>), so a
-/// router can choose each block after seeing the hidden state entering it. Prefix reuse falls out of that shape: when a
-/// new prefill has the same prompt and its first k steps name the same blocks as the stored ones, those steps' outputs
-/// and KV entries are still exact (a step depends only on the steps before it) and are reused, not recomputed.
-/// After the prefill, <see cref="DecodeStep"/> and <see cref="Extend"/> run further tokens through the same path.
+/// router can choose each block after seeing the hidden state entering it. Then <see cref="DecodeStep"/> and
+/// <see cref="Extend"/> run further tokens through the same path.
+///
+/// Prefix reuse. A step's output at a position depends only on the blocks of the steps before it and on the tokens at
+/// that position and before. So the session keeps what it computed (the "stored run") and, for a new sequence with the
+/// same prompt whose first k steps name the same blocks, reuses those k steps at every prompt position — and at every
+/// generated position whose token, and all tokens before it, match the stored run. Search evaluates many paths that
+/// share a prefix with the previous one and usually generate the same answer, so most of their work is reuse.
+/// <see cref="BlockRuns"/> and <see cref="BlockRunsSaved"/> count block executions (one block over the prompt, or over
+/// one generated token, counts one) run and reused.
 /// </summary>
 public sealed unsafe class InferenceSession : IDisposable
 {
     private readonly Decoder _model;
     private readonly ModelConfig _c;
-    private readonly RopeTable _rope;
     private readonly int _maxSteps;
+    private readonly KvCache _cache;
+    private readonly BlockForward _forward;
 
-    // Stored prefill: prompt tokens, the block run at each step, and hidden[k] = residual entering step k, [T, d].
+    // The stored run. _stepBlocks[k] is the block of step k; prompt positions hold valid values for steps < _storedSteps.
+    // hidden[k] rows are positions: residual entering step k. Generated position T+g holds token _gen[g] and is valid
+    // for its first _genSteps[g] steps.
     private int[] _prompt = [];
     private readonly int[] _stepBlocks;
-    private readonly int[] _oneToken = new int[1];
     private int _storedSteps;
     private readonly NativeBuffer?[] _hidden;
-    private readonly NativeBuffer?[] _k, _v; // per step: [positions, kvDim]
+    private int[] _gen = new int[16];
+    private int[] _genSteps = new int[16];
+    private int _genLen;
+    private readonly int[] _oneToken = new int[1];
 
-    // Current sequence.
+    // The current sequence.
     private int _promptLen, _stepCount, _pathLen, _pos;
     private bool _inPrefill, _reusing, _prefilled;
 
-    // Scratch, sized for the largest chunk seen.
-    private readonly NativeBuffer _xn = new(), _q = new(), _qkv = new(), _att = new(), _gate = new(), _up = new(), _scores = new(),
-        _x = new(), _logits = new();
-
-    /// <summary>Block executions (per token chunk) run by prefills so far.</summary>
+    /// <summary>Block executions run so far (prefill steps and generated-token steps).</summary>
     public long BlockRuns { get; private set; }
-    /// <summary>Block executions prefills skipped by reusing a stored prefix.</summary>
+    /// <summary>Block executions reused from the stored run instead of being recomputed.</summary>
     public long BlockRunsSaved { get; private set; }
-    /// <summary>
-    /// Whether a prefill may reuse stored steps (default true). Off, every prefill recomputes every step: the baseline
-    /// that prefix reuse is measured against.
-    /// </summary>
+    /// <summary>Whether stored steps may be reused (default true). Off, everything is recomputed: the baseline.</summary>
     public bool ReusePrefix { get; set; } = true;
     public int Position => _pos;
     public int PromptLength => _promptLen;
@@ -54,12 +58,11 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         _model = model;
         _c = model.Config;
-        _rope = new RopeTable(model.InvFreq);
         _maxSteps = 2 * _c.NumLayers;
         _stepBlocks = new int[_maxSteps];
         _hidden = new NativeBuffer?[_maxSteps + 1];
-        _k = new NativeBuffer?[_maxSteps];
-        _v = new NativeBuffer?[_maxSteps];
+        _cache = new KvCache(_maxSteps, _c.KvDim);
+        _forward = new BlockForward(model, _cache);
     }
 
     /// <summary>Prefill with a whole path; returns the last prompt position's logits [vocab].</summary>
@@ -76,24 +79,20 @@ public sealed unsafe class InferenceSession : IDisposable
     public void BeginPrefill(ReadOnlySpan<int> tokens)
     {
         if (tokens.Length == 0) throw new ArgumentException("prompt is empty: at least one token is needed");
-        for (int i = 0; i < tokens.Length; i++)
-            if ((uint)tokens[i] >= (uint)_c.VocabSize)
-                throw new ArgumentException($"token {i} is {tokens[i]}; the vocabulary has ids 0..{_c.VocabSize - 1}");
-        int d = _c.HiddenSize;
+        CheckTokens(tokens);
         if (!ReusePrefix || !tokens.SequenceEqual(_prompt))
         {
             _prompt = tokens.ToArray();
             _storedSteps = 0;
-            var h0 = Hidden(0, tokens.Length);
-            for (int t = 0; t < tokens.Length; t++)
-                new ReadOnlySpan<float>(_model.Weights.Embed + (long)tokens[t] * d, d).CopyTo(h0.Span((long)t * d, d));
+            _genLen = 0;
+            Embed(tokens, 0);
         }
         _promptLen = tokens.Length;
         _stepCount = 0;
         _reusing = true;
         _inPrefill = true;
         _prefilled = false;
-        _rope.EnsureCapacity(_promptLen);
+        _forward.EnsurePositions(_promptLen);
     }
 
     /// <summary>Runs (or reuses) <paramref name="block"/> as the next step of the prefill.</summary>
@@ -109,21 +108,18 @@ public sealed unsafe class InferenceSession : IDisposable
         if (k > 1 && block == _stepBlocks[k - 1] && block == _stepBlocks[k - 2])
             throw new ArgumentException($"layer path runs block {block} more than twice (step {k})");
 
+        _stepCount++;
         if (_reusing && k < _storedSteps && _stepBlocks[k] == block)
         {
-            _stepCount++;
             BlockRunsSaved++;
             return;
         }
+        // The path leaves the stored run at step k: later stored steps, and generated positions beyond step k, are stale.
         _reusing = false;
-        int n = _promptLen, d = _c.HiddenSize;
-        var src = _hidden[k]!;
-        var dst = Hidden(k + 1, n);
-        Buffer.MemoryCopy(src.Ptr, dst.Ptr, dst.Capacity * 4, (long)n * d * 4);
         _stepBlocks[k] = block;
         _storedSteps = k + 1;
-        ForwardBlock(block, k, dst.Ptr, 0, n);
-        _stepCount++;
+        for (int g = 0; g < _genLen; g++) _genSteps[g] = Math.Min(_genSteps[g], k);
+        RunRows(k, 0, _promptLen);
         BlockRuns++;
     }
 
@@ -144,8 +140,7 @@ public sealed unsafe class InferenceSession : IDisposable
         _prefilled = true;
         _pathLen = _stepCount;
         _pos = _promptLen;
-        var last = _hidden[_pathLen]!.Ptr + (long)(_promptLen - 1) * _c.HiddenSize;
-        return Logits(last, 1);
+        return _forward.Logits(Row(_pathLen, _promptLen - 1), 1);
     }
 
     /// <summary>Runs one new token through the current path at the next position; returns its logits [vocab].</summary>
@@ -162,19 +157,33 @@ public sealed unsafe class InferenceSession : IDisposable
     public ReadOnlySpan<float> Extend(ReadOnlySpan<int> tokens, bool allLogits)
     {
         if (!_prefilled) throw new InvalidOperationException("decode before prefill: call Prefill first");
-        int n = tokens.Length, d = _c.HiddenSize;
+        int n = tokens.Length, p0 = _pos, g0 = p0 - _promptLen;
         if (n == 0) throw new ArgumentException("no tokens to extend with");
-        _x.Ensure((long)n * d);
-        for (int t = 0; t < n; t++)
+        CheckTokens(tokens);
+
+        // Steps to reuse: a single token that matches the stored run at this position (and, by the invariant kept
+        // below, at every earlier one) resumes at the first step not valid for it. Chunks are always recomputed.
+        int start = n == 1 && ReusePrefix && g0 < _genLen && _gen[g0] == tokens[0] ? Math.Min(_genSteps[g0], _pathLen) : 0;
+        for (int i = 0; i < n; i++)
         {
-            if ((uint)tokens[t] >= (uint)_c.VocabSize)
-                throw new ArgumentException($"token {t} is {tokens[t]}; the vocabulary has ids 0..{_c.VocabSize - 1}");
-            Buffer.MemoryCopy(_model.Weights.Embed + (long)tokens[t] * d, _x.Ptr + (long)t * d, d * 4, d * 4);
+            int g = g0 + i;
+            if (g < _genLen && _gen[g] == tokens[i]) continue;
+            // A new token here: everything stored after it was computed from a different sequence.
+            EnsureGen(g + 1);
+            _gen[g] = tokens[i];
+            _genLen = g + 1;
         }
-        _rope.EnsureCapacity(_pos + n);
-        for (int s = 0; s < _pathLen; s++) ForwardBlock(_stepBlocks[s], s, _x.Ptr, _pos, n);
+        _forward.EnsurePositions(p0 + n);
+        if (start == 0) Embed(tokens, p0);
+        for (int s = start; s < _pathLen; s++) RunRows(s, p0, n);
+        BlockRuns += _pathLen - start;
+        BlockRunsSaved += start;
+        // These positions now hold the current path's values; later stored positions keep only the steps before the
+        // first one recomputed here, since their attention read this position's keys and values.
+        for (int i = 0; i < n; i++) _genSteps[g0 + i] = _pathLen;
+        for (int g = g0 + n; g < _genLen; g++) _genSteps[g] = Math.Min(_genSteps[g], start);
         _pos += n;
-        return allLogits ? Logits(_x.Ptr, n) : Logits(_x.Ptr + (long)(n - 1) * d, 1);
+        return _forward.Logits(Row(_pathLen, allLogits ? p0 : _pos - 1), allLogits ? n : 1);
     }
 
     /// <summary>Forgets tokens after <paramref name="position"/> (≥ the prompt length), e.g. between scored candidates.</summary>
@@ -185,148 +194,52 @@ public sealed unsafe class InferenceSession : IDisposable
         _pos = position;
     }
 
-    /// <summary>final RMSNorm, then the LM head over <paramref name="rows"/> rows of x → [rows, vocab].</summary>
-    private ReadOnlySpan<float> Logits(float* x, int rows)
+    /// <summary>Step <paramref name="k"/>'s block on rows p0..p0+n-1: hidden[k+1] = hidden[k] + block(hidden[k]).</summary>
+    private void RunRows(int k, int p0, int n)
     {
-        int d = _c.HiddenSize, vocab = _c.VocabSize;
-        _xn.Ensure((long)rows * d);
-        _logits.Ensure((long)rows * vocab);
-        Ops.RmsNorm(new ReadOnlySpan<float>(x, rows * d), new ReadOnlySpan<float>(_model.Weights.FinalNorm, d),
-            new Span<float>(_xn.Ptr, rows * d), d, _c.RmsNormEps);
-        Linear(_xn.Ptr, rows, d, _model.Weights.LmHead, vocab, _logits.Ptr);
-        return new ReadOnlySpan<float>(_logits.Ptr, rows * vocab);
+        int d = _c.HiddenSize;
+        var src = Hidden(k, p0 + n);
+        var dst = Hidden(k + 1, p0 + n);
+        long offset = (long)p0 * d, bytes = (long)n * d * 4;
+        Buffer.MemoryCopy(src.Ptr + offset, dst.Ptr + offset, bytes, bytes);
+        _forward.Run(_stepBlocks[k], k, dst.Ptr + offset, p0, n);
     }
 
-    /// <summary>
-    /// Y[n, outDim] = X[n, k]·Wᵀ (+ beta·Y). Prompt chunks go to OpenBLAS's GEMM; a single decoded token goes to the
-    /// pool's GEMV, which streams the weights faster than OpenBLAS's sgemv at these sizes (Gemv's comment).
-    /// </summary>
-    private void Linear(float* x, int n, int k, float* w, int outDim, float* y, float beta = 0f)
+    private void Embed(ReadOnlySpan<int> tokens, int p0)
     {
-        if (n == 1) Gemv.Run(_model.Pool, w, outDim, k, x, y, beta);
-        else Blas.Linear(x, n, k, w, outDim, y, beta);
+        int d = _c.HiddenSize;
+        var h0 = Hidden(0, p0 + tokens.Length);
+        for (int t = 0; t < tokens.Length; t++)
+            Buffer.MemoryCopy(_model.Weights.Embed + (long)tokens[t] * d, h0.Ptr + (long)(p0 + t) * d, d * 4, d * 4);
     }
 
-    private NativeBuffer Hidden(int k, int tokens)
+    private float* Row(int k, int position) => _hidden[k]!.Ptr + (long)position * _c.HiddenSize;
+
+    private NativeBuffer Hidden(int k, int positions)
     {
         var b = _hidden[k] ??= new NativeBuffer();
-        b.Ensure((long)tokens * _c.HiddenSize);
+        b.Ensure((long)positions * _c.HiddenSize);
         return b;
     }
 
-    /// <summary>
-    /// One transformer block on x [n, d] in place, tokens at positions pos0..pos0+n-1, using and extending the KV cache
-    /// of path step <paramref name="step"/>. Pre-norm LLaMA block: x += Attn(RMSNorm(x)); x += SwiGLU-MLP(RMSNorm(x)).
-    /// </summary>
-    private void ForwardBlock(int block, int step, float* x, int pos0, int n)
+    private void EnsureGen(int length)
     {
-        ref readonly var w = ref _model.Weights.Block(block);
-        int d = _c.HiddenSize, qDim = _c.QDim, kvDim = _c.KvDim, hd = _c.HeadDim, ffn = _c.IntermediateSize;
-        int heads = _c.NumHeads, kvHeads = _c.NumKvHeads, positions = pos0 + n;
-        float eps = _c.RmsNormEps;
-
-        var kc = _k[step] ??= new NativeBuffer();
-        var vc = _v[step] ??= new NativeBuffer();
-        kc.Ensure((long)positions * kvDim);
-        vc.Ensure((long)positions * kvDim);
-        _xn.Ensure((long)n * d);
-        _q.Ensure((long)n * qDim);
-        _att.Ensure((long)n * qDim);
-        _gate.Ensure((long)n * ffn);
-        if (w.WGateUp == null) _up.Ensure((long)n * ffn);
-        _scores.Ensure((long)n * positions);
-
-        float* xn = _xn.Ptr, q = _q.Ptr, att = _att.Ptr;
-        float* kNew = kc.Ptr + (long)pos0 * kvDim, vNew = vc.Ptr + (long)pos0 * kvDim;
-
-        // Attention
-        Ops.RmsNorm(new ReadOnlySpan<float>(x, n * d), new ReadOnlySpan<float>(w.AttnNorm, d), new Span<float>(xn, n * d), d, eps);
-        if (w.Wqkv != null)
-        {
-            int qkv = qDim + 2 * kvDim;
-            _qkv.Ensure((long)n * qkv);
-            Linear(xn, n, d, w.Wqkv, qkv, _qkv.Ptr);
-            for (int t = 0; t < n; t++)
-            {
-                float* row = _qkv.Ptr + (long)t * qkv;
-                Buffer.MemoryCopy(row, q + (long)t * qDim, qDim * 4L, qDim * 4L);
-                Buffer.MemoryCopy(row + qDim, kNew + (long)t * kvDim, kvDim * 4L, kvDim * 4L);
-                Buffer.MemoryCopy(row + qDim + kvDim, vNew + (long)t * kvDim, kvDim * 4L, kvDim * 4L);
-            }
-        }
-        else
-        {
-            Linear(xn, n, d, w.Wq, qDim, q);
-            Linear(xn, n, d, w.Wk, kvDim, kNew);
-            Linear(xn, n, d, w.Wv, kvDim, vNew);
-        }
-        if (w.Bq != null)
-        {
-            AddBias(q, n, qDim, w.Bq);
-            AddBias(kNew, n, kvDim, w.Bk);
-            AddBias(vNew, n, kvDim, w.Bv);
-        }
-        if (w.QNorm != null)
-        {
-            // Qwen3: RMSNorm over each head's hd values before rope.
-            Ops.RmsNorm(new ReadOnlySpan<float>(q, n * qDim), new ReadOnlySpan<float>(w.QNorm, hd), new Span<float>(q, n * qDim), hd, eps);
-            Ops.RmsNorm(new ReadOnlySpan<float>(kNew, n * kvDim), new ReadOnlySpan<float>(w.KNorm, hd), new Span<float>(kNew, n * kvDim), hd, eps);
-        }
-        Ops.Rope(new Span<float>(q, n * qDim), n, heads, hd, pos0, _rope);
-        Ops.Rope(new Span<float>(kNew, n * kvDim), n, kvHeads, hd, pos0, _rope);
-
-        // Heads run one after another: for a prompt chunk each is two BLAS calls and OpenBLAS owns the threads (a
-        // second pool here would fight OpenBLAS's spinning workers for the same cores); one token's is a short loop.
-        int group = heads / kvHeads;
-        for (int h = 0; h < heads; h++)
-        {
-            int g = h / group;
-            if (n == 1) Ops.AttentionOneToken(q + h * hd, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, pos0, hd, _scores.Ptr);
-            else Ops.AttentionHead(q + h * hd, qDim, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, qDim, n, pos0, hd, _scores.Ptr);
-        }
-
-        Linear(att, n, qDim, w.Wo, d, x, beta: 1f); // x += att · Woᵀ
-
-        // MLP
-        Ops.RmsNorm(new ReadOnlySpan<float>(x, n * d), new ReadOnlySpan<float>(w.FfnNorm, d), new Span<float>(xn, n * d), d, eps);
-        if (w.WGateUp != null)
-        {
-            // One product gives rows [gate | up]; SwiGLU writes into the gate half, and the down projection reads those
-            // halves with a row stride of 2·ffn.
-            _gate.Ensure((long)n * 2 * ffn);
-            Linear(xn, n, d, w.WGateUp, 2 * ffn, _gate.Ptr);
-            for (int t = 0; t < n; t++)
-            {
-                float* row = _gate.Ptr + (long)t * 2 * ffn;
-                Ops.SwiGlu(new Span<float>(row, ffn), new ReadOnlySpan<float>(row + ffn, ffn));
-            }
-            if (n == 1) Linear(_gate.Ptr, 1, ffn, w.WDown, d, x, beta: 1f);
-            else Blas.Gemm(false, true, n, d, ffn, 1f, _gate.Ptr, 2 * ffn, w.WDown, ffn, 1f, x, d);
-        }
-        else
-        {
-            Linear(xn, n, d, w.WGate, ffn, _gate.Ptr);
-            Linear(xn, n, d, w.WUp, ffn, _up.Ptr);
-            Ops.SwiGlu(new Span<float>(_gate.Ptr, n * ffn), new ReadOnlySpan<float>(_up.Ptr, n * ffn));
-            Linear(_gate.Ptr, n, ffn, w.WDown, d, x, beta: 1f); // x += h · Wdownᵀ
-        }
+        if (length <= _gen.Length) return;
+        Array.Resize(ref _gen, Math.Max(length, _gen.Length * 2));
+        Array.Resize(ref _genSteps, _gen.Length);
     }
 
-    private static void AddBias(float* y, int rows, int cols, float* bias)
+    private void CheckTokens(ReadOnlySpan<int> tokens)
     {
-        var b = new ReadOnlySpan<float>(bias, cols);
-        for (int r = 0; r < rows; r++)
-        {
-            var row = new Span<float>(y + (long)r * cols, cols);
-            System.Numerics.Tensors.TensorPrimitives.Add(row, b, row);
-        }
+        for (int i = 0; i < tokens.Length; i++)
+            if ((uint)tokens[i] >= (uint)_c.VocabSize)
+                throw new ArgumentException($"token {i} is {tokens[i]}; the vocabulary has ids 0..{_c.VocabSize - 1}");
     }
 
     public void Dispose()
     {
         foreach (var b in _hidden) b?.Dispose();
-        foreach (var b in _k) b?.Dispose();
-        foreach (var b in _v) b?.Dispose();
-        _xn.Dispose(); _q.Dispose(); _qkv.Dispose(); _att.Dispose(); _gate.Dispose(); _up.Dispose(); _scores.Dispose(); _x.Dispose(); _logits.Dispose();
+        _cache.Dispose();
+        _forward.Dispose();
     }
 }

@@ -1,0 +1,155 @@
+using System.Numerics.Tensors;
+using DrLlm.Engine.Kernels;
+
+namespace DrLlm.Engine.Model;
+
+/// <summary>
+/// The maths of one forward pass, llama2.c style: a transformer block over a chunk of rows, and the LM head, with the
+/// scratch buffers they need (grown to the largest chunk seen, never per token). Which blocks run in which order, and
+/// what is reused, is <see cref="InferenceSession"/>'s business; this class only computes.
+/// </summary>
+internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDisposable
+{
+    private readonly Decoder _model = model;
+    private readonly ModelConfig _c = model.Config;
+    private readonly KvCache _cache = cache;
+    private readonly RopeTable _rope = new(model.InvFreq);
+    private readonly NativeBuffer _xn = new(), _q = new(), _qkv = new(), _att = new(), _gate = new(), _up = new(),
+        _scores = new(), _logits = new();
+
+    /// <summary>Makes the rope table cover positions 0..positions-1.</summary>
+    public void EnsurePositions(int positions) => _rope.EnsureCapacity(positions);
+
+    /// <summary>final RMSNorm, then the LM head over <paramref name="rows"/> rows of x → [rows, vocab].</summary>
+    public ReadOnlySpan<float> Logits(float* x, int rows)
+    {
+        int d = _c.HiddenSize, vocab = _c.VocabSize;
+        _xn.Ensure((long)rows * d);
+        _logits.Ensure((long)rows * vocab);
+        Ops.RmsNorm(new ReadOnlySpan<float>(x, rows * d), new ReadOnlySpan<float>(_model.Weights.FinalNorm, d),
+            new Span<float>(_xn.Ptr, rows * d), d, _c.RmsNormEps);
+        Linear(_xn.Ptr, rows, d, _model.Weights.LmHead, vocab, _logits.Ptr);
+        return new ReadOnlySpan<float>(_logits.Ptr, rows * vocab);
+    }
+
+    /// <summary>
+    /// Y[n, outDim] = X[n, k]·Wᵀ (+ beta·Y). Prompt chunks go to OpenBLAS's GEMM; a single decoded token goes to the
+    /// pool's GEMV, which streams the weights faster than OpenBLAS's sgemv at these sizes (Gemv's comment).
+    /// </summary>
+    private void Linear(float* x, int n, int k, float* w, int outDim, float* y, float beta = 0f)
+    {
+        if (n == 1) Gemv.Run(_model.Pool, w, outDim, k, x, y, beta);
+        else Blas.Linear(x, n, k, w, outDim, y, beta);
+    }
+
+    /// <summary>
+    /// One transformer block on x [n, d] in place, tokens at positions pos0..pos0+n-1, using and extending the KV cache
+    /// of path step <paramref name="step"/>. Pre-norm LLaMA block: x += Attn(RMSNorm(x)); x += SwiGLU-MLP(RMSNorm(x)).
+    /// </summary>
+    public void Run(int block, int step, float* x, int pos0, int n)
+    {
+        ref readonly var w = ref _model.Weights.Block(block);
+        int d = _c.HiddenSize, qDim = _c.QDim, kvDim = _c.KvDim, hd = _c.HeadDim, ffn = _c.IntermediateSize;
+        int heads = _c.NumHeads, kvHeads = _c.NumKvHeads, positions = pos0 + n;
+        float eps = _c.RmsNormEps;
+
+        var (kc, vc) = _cache.Ensure(step, positions);
+        _xn.Ensure((long)n * d);
+        _q.Ensure((long)n * qDim);
+        _att.Ensure((long)n * qDim);
+        _gate.Ensure((long)n * ffn);
+        if (w.WGateUp == null) _up.Ensure((long)n * ffn);
+        _scores.Ensure((long)n * positions);
+
+        float* xn = _xn.Ptr, q = _q.Ptr, att = _att.Ptr;
+        float* kNew = kc.Ptr + (long)pos0 * kvDim, vNew = vc.Ptr + (long)pos0 * kvDim;
+
+        // Attention
+        Ops.RmsNorm(new ReadOnlySpan<float>(x, n * d), new ReadOnlySpan<float>(w.AttnNorm, d), new Span<float>(xn, n * d), d, eps);
+        if (w.Wqkv != null)
+        {
+            int qkv = qDim + 2 * kvDim;
+            _qkv.Ensure((long)n * qkv);
+            Linear(xn, n, d, w.Wqkv, qkv, _qkv.Ptr);
+            for (int t = 0; t < n; t++)
+            {
+                float* row = _qkv.Ptr + (long)t * qkv;
+                Buffer.MemoryCopy(row, q + (long)t * qDim, qDim * 4L, qDim * 4L);
+                Buffer.MemoryCopy(row + qDim, kNew + (long)t * kvDim, kvDim * 4L, kvDim * 4L);
+                Buffer.MemoryCopy(row + qDim + kvDim, vNew + (long)t * kvDim, kvDim * 4L, kvDim * 4L);
+            }
+        }
+        else
+        {
+            Linear(xn, n, d, w.Wq, qDim, q);
+            Linear(xn, n, d, w.Wk, kvDim, kNew);
+            Linear(xn, n, d, w.Wv, kvDim, vNew);
+        }
+        if (w.Bq != null)
+        {
+            AddBias(q, n, qDim, w.Bq);
+            AddBias(kNew, n, kvDim, w.Bk);
+            AddBias(vNew, n, kvDim, w.Bv);
+        }
+        if (w.QNorm != null)
+        {
+            // Qwen3: RMSNorm over each head's hd values before rope.
+            Ops.RmsNorm(new ReadOnlySpan<float>(q, n * qDim), new ReadOnlySpan<float>(w.QNorm, hd), new Span<float>(q, n * qDim), hd, eps);
+            Ops.RmsNorm(new ReadOnlySpan<float>(kNew, n * kvDim), new ReadOnlySpan<float>(w.KNorm, hd), new Span<float>(kNew, n * kvDim), hd, eps);
+        }
+        Ops.Rope(new Span<float>(q, n * qDim), n, heads, hd, pos0, _rope);
+        Ops.Rope(new Span<float>(kNew, n * kvDim), n, kvHeads, hd, pos0, _rope);
+
+        // Heads run one after another: for a prompt chunk each is two BLAS calls and OpenBLAS owns the threads (a
+        // second pool here would fight OpenBLAS's spinning workers for the same cores); one token's is a short loop.
+        int group = heads / kvHeads;
+        for (int h = 0; h < heads; h++)
+        {
+            int g = h / group;
+            if (n == 1) Ops.AttentionOneToken(q + h * hd, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, pos0, hd, _scores.Ptr);
+            else Ops.AttentionHead(q + h * hd, qDim, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, qDim, n, pos0, hd, _scores.Ptr);
+        }
+
+        Linear(att, n, qDim, w.Wo, d, x, beta: 1f); // x += att · Woᵀ
+
+        // MLP
+        Ops.RmsNorm(new ReadOnlySpan<float>(x, n * d), new ReadOnlySpan<float>(w.FfnNorm, d), new Span<float>(xn, n * d), d, eps);
+        if (w.WGateUp != null)
+        {
+            // One product gives rows [gate | up]; SwiGLU writes into the gate half, and the down projection reads those
+            // halves with a row stride of 2·ffn.
+            _gate.Ensure((long)n * 2 * ffn);
+            Linear(xn, n, d, w.WGateUp, 2 * ffn, _gate.Ptr);
+            for (int t = 0; t < n; t++)
+            {
+                float* row = _gate.Ptr + (long)t * 2 * ffn;
+                Ops.SwiGlu(new Span<float>(row, ffn), new ReadOnlySpan<float>(row + ffn, ffn));
+            }
+            if (n == 1) Linear(_gate.Ptr, 1, ffn, w.WDown, d, x, beta: 1f);
+            else Blas.Gemm(false, true, n, d, ffn, 1f, _gate.Ptr, 2 * ffn, w.WDown, ffn, 1f, x, d);
+        }
+        else
+        {
+            Linear(xn, n, d, w.WGate, ffn, _gate.Ptr);
+            Linear(xn, n, d, w.WUp, ffn, _up.Ptr);
+            Ops.SwiGlu(new Span<float>(_gate.Ptr, n * ffn), new ReadOnlySpan<float>(_up.Ptr, n * ffn));
+            Linear(_gate.Ptr, n, ffn, w.WDown, d, x, beta: 1f); // x += h · Wdownᵀ
+        }
+    }
+
+    private static void AddBias(float* y, int rows, int cols, float* bias)
+    {
+        var b = new ReadOnlySpan<float>(bias, cols);
+        for (int r = 0; r < rows; r++)
+        {
+            var row = new Span<float>(y + (long)r * cols, cols);
+            TensorPrimitives.Add(row, b, row);
+        }
+    }
+
+    public void Dispose()
+    {
+        _xn.Dispose(); _q.Dispose(); _qkv.Dispose(); _att.Dispose(); _gate.Dispose(); _up.Dispose(); _scores.Dispose();
+        _logits.Dispose();
+    }
+}

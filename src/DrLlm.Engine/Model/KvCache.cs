@@ -1,0 +1,27 @@
+using DrLlm.Engine.Kernels;
+
+namespace DrLlm.Engine.Model;
+
+/// <summary>
+/// Keys and values per path *step*, [positions, kvDim] each: a repeated block runs twice and owns two entries
+/// (METHOD.md; the reference implementation writes both runs into one slot, a bug). Buffers grow, never shrink.
+/// </summary>
+internal sealed class KvCache(int maxSteps, int kvDim) : IDisposable
+{
+    private readonly NativeBuffer?[] _k = new NativeBuffer?[maxSteps], _v = new NativeBuffer?[maxSteps];
+
+    public (NativeBuffer K, NativeBuffer V) Ensure(int step, int positions)
+    {
+        var k = _k[step] ??= new NativeBuffer();
+        var v = _v[step] ??= new NativeBuffer();
+        k.Ensure((long)positions * kvDim);
+        v.Ensure((long)positions * kvDim);
+        return (k, v);
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in _k) b?.Dispose();
+        foreach (var b in _v) b?.Dispose();
+    }
+}
