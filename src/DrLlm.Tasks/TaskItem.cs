@@ -48,6 +48,15 @@ public sealed record TaskItem(
     PromptLayout Layout = PromptLayout.Paper,
     int? NewTokens = null)
 {
+    /// <summary>Value equality, options compared element by element (a record alone would compare the list references).</summary>
+    public bool Equals(TaskItem? other) =>
+        other is not null && Id == other.Id && Task == other.Task && Question == other.Question && Gold == other.Gold
+        && Grading == other.Grading && Source == other.Source && Level == other.Level && Split == other.Split
+        && Layout == other.Layout && NewTokens == other.NewTokens
+        && (Choices is null ? other.Choices is null : other.Choices is not null && Choices.SequenceEqual(other.Choices));
+
+    public override int GetHashCode() => HashCode.Combine(Id, Task, Question, Gold, Split, Source);
+
     /// <summary>The letter of option <paramref name="index"/> (0 → 'A').</summary>
     public static char Letter(int index) => (char)('A' + index);
 }

@@ -4,19 +4,23 @@ namespace DrLlm.Tasks.Graders;
 
 /// <summary>
 /// Letter extraction for multiple choice (METHOD.md: "letter match for multiple choice"). With <c>n</c> options the
-/// allowed letters are A up to the n-th letter (at most J). Rules, first that applies wins:
+/// allowed letters are A up to the n-th letter (at most J). The rules run on the first non-blank line of the output
+/// (a base model that has answered runs on into the next question: "B\nQuestion: A …"); only when that line holds no
+/// letter at all do they run on the whole output ("The answer is:\nB"). First rule that applies wins:
 /// <list type="number">
-/// <item><b>Leading letter.</b> The output (trimmed, after an optional "(" or "[") starts with a single letter
-///   followed by the end, whitespace or one of <c>) ] . : ,</c>: " B", "(B)", "B.", "b)", "B is correct". A lower-case
-///   letter counts here only when followed by the end or punctuation, since "a"/"i" followed by a space are English
-///   words. A leading upper-case letter outside the allowed range (E with 4 options) is an invalid answer: null.</item>
+/// <item><b>Leading letter.</b> The line starts (after an optional "(" or "[") with a single letter followed by the
+///   end, whitespace or punctuation: " B", "(B)", "B.", "b)", "B is correct". Followed by <c>) ] . :</c> or the end,
+///   it is the answer ("B. Because A is smaller" → B). Followed by whitespace or a comma, it is the answer unless a
+///   different allowed letter stands alone later in the line ("B or C" → ambiguous). A lower-case letter counts only
+///   when followed by the end or punctuation, since "a"/"i" before a space are English words. A leading capital
+///   outside the range that stands as an answer ("E", "E.") makes the output invalid; one followed by a space
+///   ("I think B") is just a word.</item>
 /// <item><b>Answer phrase.</b> "answer is B", "answer: (b)", "Answer - B", "the correct option is C", "choice D"
 ///   (case-insensitive, the letter must be in range and stand alone); the first such phrase counts.</item>
-/// <item><b>Lone letters.</b> Upper-case in-range letters standing alone (not part of a word, not followed by an
-///   apostrophe): if they are all the same letter, that letter ("I think B"; "B, yes B"); if two different letters
-///   appear ("B or C", "A and D"), the output is ambiguous: null.</item>
+/// <item><b>Lone letters.</b> Capital in-range letters standing alone (not part of a word, not before an apostrophe):
+///   all the same letter → that letter ("I think B", "B, yes B"); two different letters → ambiguous ("A and D").</item>
 /// </list>
-/// Null means no answer, which grades as wrong.
+/// Null (no answer, or ambiguous) grades as wrong.
 /// </summary>
 public static partial class ChoiceAnswer
 {
@@ -27,27 +31,38 @@ public static partial class ChoiceAnswer
     {
         if (optionCount is < 2 or > 10) throw new ArgumentOutOfRangeException(nameof(optionCount), optionCount, "multiple choice needs 2 to 10 options (A-J)");
         char last = (char)('A' + optionCount - 1);
+        var firstLine = output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0);
+        if (firstLine is null) return null;
+        var (letter, decided) = FromText(firstLine, last);
+        if (decided) return letter;
+        return FromText(output.Trim(), last).Letter;
+    }
+
+    /// <summary>The letter, and whether the text decided the matter (a letter, an invalid or an ambiguous answer).</summary>
+    private static (char? Letter, bool Decided) FromText(string s, char last)
+    {
         bool InRange(char c) => c >= 'A' && c <= last;
 
-        var s = output.Trim();
         var lead = Leading().Match(s);
         if (lead.Success)
         {
-            char c = lead.Groups[1].Value[0];
+            char c = lead.Groups[1].Value[0], u = char.ToUpperInvariant(c);
+            string after = lead.Groups[2].Value;
+            bool firm = after is "" or ")" or "]" or "." or ":";
             bool upper = char.IsAsciiLetterUpper(c);
-            bool followedByPunct = lead.Groups[2].Value is "" || lead.Groups[2].Value[0] is ')' or ']' or '.' or ':' or ',';
-            if (upper || followedByPunct)
+            if (firm && !InRange(u) && upper) return (null, true);
+            if (firm && InRange(u)) return (u, true);
+            if (upper && InRange(u))
             {
-                var u = char.ToUpperInvariant(c);
-                if (InRange(u)) return u;
-                if (upper) return null;
+                var others = Lone().Matches(s[lead.Length..]).Select(m => m.Value[0]).Where(o => InRange(o) && o != u);
+                return others.Any() ? (null, true) : (u, true);
             }
         }
 
         foreach (Match m in Phrase().Matches(s))
         {
             var u = char.ToUpperInvariant(m.Groups[1].Value[0]);
-            if (InRange(u)) return u;
+            if (InRange(u)) return (u, true);
         }
 
         char? found = null;
@@ -55,14 +70,14 @@ public static partial class ChoiceAnswer
         {
             var c = m.Value[0];
             if (!InRange(c)) continue;
-            if (found is { } f && f != c) return null;
+            if (found is { } f && f != c) return (null, true);
             found = c;
         }
-        return found;
+        return (found, found is not null);
     }
 
-    // A single letter at the start, then end / whitespace / closing punctuation.
-    [GeneratedRegex(@"^[(\[]?([A-Za-z])(?=([)\].:,]|\s|$))")]
+    // A single letter at the start; group 2 is what follows: nothing (the end), a space or a punctuation mark.
+    [GeneratedRegex(@"^[(\[]?([A-Za-z])(?![A-Za-z0-9'])([)\].:,]|\s|$)")]
     private static partial Regex Leading();
 
     [GeneratedRegex(@"\b(?:answer|option|choice)(?:\s+is)?\s*[:\-=]?\s*[(\[]?([A-Ja-j])(?![A-Za-z0-9'])", RegexOptions.IgnoreCase)]

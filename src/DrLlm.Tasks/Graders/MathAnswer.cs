@@ -15,7 +15,7 @@ namespace DrLlm.Tasks.Graders;
 /// room for a reasoned multi-line answer anyway.</para>
 ///
 /// <para><b>Normalisation</b> (<see cref="Normalize"/>): drop $ and \$, \( \) \[ \], \left/\right, spacing commands,
-/// degrees, percent signs (so "50\%" equals 50, not 0.5: the MATH and DART normalisers strip \% the same way),
+/// LaTeX's "{,}" digit-group comma, degrees, percent signs (so "50\%" equals 50, not 0.5: the MATH and DART normalisers strip \% the same way),
 /// thousands separators ("1,000" → 1000), <c>\text{…}</c>-style wrappers, a trailing period, a leading "x =", and
 /// trailing unit words ("12 dollars", "5 cm"); \dfrac/\tfrac → \frac, \cdot/\times → *, \div → /, unicode minus → -.</para>
 ///
@@ -74,7 +74,7 @@ public static partial class MathAnswer
     /// <summary>True when two answers are the same value (or the same normalised text); rules in the class summary.</summary>
     public static bool Equivalent(string predicted, string gold)
     {
-        var p = Normalize(predicted);
+        var p = Normalize(LastBoxed(predicted) ?? predicted);
         var g = Normalize(LastBoxed(gold) ?? gold);
         if (p.Length == 0 || g.Length == 0) return false;
         if (Value(p) is { } pv && Value(g) is { } gv) return SameValue(pv, gv);
@@ -141,7 +141,7 @@ public static partial class MathAnswer
     public static string Normalize(string answer)
     {
         var s = new StringBuilder(answer.Trim());
-        s.Replace("\n", " ").Replace("\u2212", "-").Replace("\\!", "").Replace("\\,", "").Replace("\\;", "").Replace("\\:", "")
+        s.Replace("\n", " ").Replace("\u2212", "-").Replace("{,}", ",").Replace("\\!", "").Replace("\\,", "").Replace("\\;", "").Replace("\\:", "")
          .Replace("\\left", "").Replace("\\right", "").Replace("\\dfrac", "\\frac").Replace("\\tfrac", "\\frac")
          .Replace("\\cdot", "*").Replace("\\times", "*").Replace("\\div", "/").Replace("\\$", "").Replace("$", "")
          .Replace("\\(", "").Replace("\\)", "").Replace("\\[", "").Replace("\\]", "")
@@ -164,7 +164,8 @@ public static partial class MathAnswer
     [GeneratedRegex(@"^[A-Za-z]\s*=\s*(?=\S)")]
     private static partial Regex VariableAssignment();
 
-    [GeneratedRegex(@"^(.*?[\d}])\s*[A-Za-z][A-Za-z ]*\.?$")]
+    // Two letters at least, so "3x" (a variable) keeps its x while "5 cm" and "12 dollars" lose their units.
+    [GeneratedRegex(@"^(.*?[\d}])\s*[A-Za-z]{2,}[A-Za-z ]*\.?$")]
     private static partial Regex TrailingWords();
 
     [GeneratedRegex(@"^-?\d*\.(\d+)$")]

@@ -44,7 +44,7 @@ public sealed class McqFamily : SyntheticFamily
         int start = rng.Int(1, 20), step = rng.Int(1, 9);
         var terms = Enumerable.Range(0, 4).Select(i => start + i * step).ToList();
         int next = start + 4 * step;
-        return Sequence(rng, terms, next, [next + 1, next - 1, next + step, terms[^1], next + 2]);
+        return Sequence(rng, terms, next, [next + 1, next - 1, next + 2, next - 2, next + step, terms[^1], next + 2 * step]);
     }
 
     private static GeneratedQuestion HardSequence(SeededRandom rng)
@@ -79,7 +79,7 @@ public sealed class McqFamily : SyntheticFamily
             }
         }
         int d = terms[3] - terms[2];
-        return Sequence(rng, terms, next, [terms[3] + d, next + 1, next - 1, next + 2, next * 2]);
+        return Sequence(rng, terms, next, [terms[3] + d, next + 1, next - 1, next + 2, next - 2, terms[3] + 2 * d, next + d]);
     }
 
     private static GeneratedQuestion Sequence(SeededRandom rng, List<int> terms, int next, int[] distractors)

@@ -70,10 +70,13 @@ public abstract class SyntheticFamily
         for (int i = 0; ; i++) yield return Item(split, i, seed, level);
     }
 
-    /// <summary>Four distinct options holding <paramref name="correct"/> at a random position; the gold letter.</summary>
+    /// <summary>
+    /// Four distinct options: <paramref name="correct"/> and three distractors drawn at random from the pool (so no
+    /// fixed pattern, such as "the answer's neighbours ±1 are always there", gives the answer away), in random order.
+    /// </summary>
     protected static (List<string> Choices, string Gold) Options(SeededRandom rng, string correct, IEnumerable<string> distractors)
     {
-        var wrong = distractors.Where(d => d != correct).Distinct().Take(3).ToList();
+        var wrong = rng.Shuffled(distractors.Where(d => d != correct).Distinct()).Take(3).ToList();
         if (wrong.Count < 3) throw new InvalidOperationException("a generator produced fewer than 3 distinct distractors");
         var all = rng.Shuffled(wrong.Append(correct));
         return (all, TaskItem.Letter(all.IndexOf(correct)).ToString());
