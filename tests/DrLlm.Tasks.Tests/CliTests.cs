@@ -72,6 +72,20 @@ public class CliTests
     }
 
     [Fact]
+    public void Sample_can_fix_the_level_of_a_synthetic_family_only()
+    {
+        var (code, output, err) = Drllm("tasks", "sample", "--task", "arith", "--level", "4", "--n", "5");
+        Assert.True(code == 0, err);
+        Assert.All(Lines(output), l => Assert.Equal(4, JsonDocument.Parse(l).RootElement.GetProperty("level").GetInt32()));
+
+        using var dir = new TempDir();
+        var f = dir.Write("d.jsonl", """{"query": "q", "gt_ans": "1"}""");
+        (code, _, err) = Drllm("tasks", "sample", "--task", $"dart:{f}", "--level", "2");
+        Assert.Equal(1, code);
+        Assert.Contains("--level applies to synthetic families only", err);
+    }
+
+    [Fact]
     public void Unknown_task_is_one_line_on_stderr()
     {
         var (code, output, err) = Drllm("tasks", "sample", "--task", "nope");

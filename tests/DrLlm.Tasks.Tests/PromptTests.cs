@@ -75,3 +75,16 @@ public class PromptTests
         Assert.Equal(new GradeResult(false, null), Grader.Grade(Dart, "no idea"));
     }
 }
+
+public class TaskItemTests
+{
+    [Fact]
+    public void Items_round_trip_through_json_and_compare_by_value()
+    {
+        var item = TaskRegistry.FindSynthetic("mcq")!.Item("test", 3);
+        var back = System.Text.Json.JsonSerializer.Deserialize<TaskItem>(System.Text.Json.JsonSerializer.Serialize(item));
+        Assert.Equal(item, back);
+        Assert.Equal(item.GetHashCode(), back!.GetHashCode());
+        Assert.NotEqual(item, item with { Choices = ["1", "2", "3", "4"] });
+    }
+}

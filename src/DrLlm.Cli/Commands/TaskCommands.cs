@@ -56,15 +56,23 @@ public static class TaskCommands
         var split = new Option<string>("--split") { Description = "train, validation or test (for a file: the split it holds)", DefaultValueFactory = _ => "test" };
         var n = new Option<int>("--n") { Description = "how many items", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "generator seed (synthetic) or sampling seed (files)", DefaultValueFactory = _ => 0 };
+        var level = new Option<int?>("--level") { Description = "synthetic families: only this difficulty level (default: levels drawn evenly)" };
         var skip = new Option<bool>("--skip-bad-rows") { Description = "skip rows that do not parse (counted on stderr) instead of failing" };
         var cmd = new Command("sample", "print items as JSON lines: id, task, split, level, prompt, completion, choices, gold, grading, source")
-            { task, file, split, n, seed, skip };
+            { task, file, split, n, seed, level, skip };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             if (r.GetValue(n) < 0) throw new ArgumentException($"--n must be ≥ 0, got {r.GetValue(n)}");
             var options = new LoadOptions { Split = r.GetValue(split)!, SkipBadRows = r.GetValue(skip) };
             var source = TaskRegistry.Resolve(r.GetValue(task)!, r.GetValue(file), options);
-            foreach (var item in source.Sample(r.GetValue(split)!, r.GetValue(n), r.GetValue(seed)))
+            IReadOnlyList<TaskItem> items;
+            if (r.GetValue(level) is { } lv)
+            {
+                var family = TaskRegistry.FindSynthetic(source.Name) ?? throw new ArgumentException($"--level applies to synthetic families only, not '{r.GetValue(task)}'");
+                items = [.. family.Items(r.GetValue(split)!, r.GetValue(seed), lv).Take(r.GetValue(n))];
+            }
+            else items = source.Sample(r.GetValue(split)!, r.GetValue(n), r.GetValue(seed));
+            foreach (var item in items)
             {
                 var (prompt, completion) = TaskPrompts.TrainingText(item);
                 Console.WriteLine(JsonSerializer.Serialize(new

@@ -10,7 +10,7 @@ public sealed record GeneratedQuestion(string Question, IReadOnlyList<string>? C
 /// sorted options) puts 80% of the question space in train, 10% in validation, 10% in test
 /// (<see cref="SplitOf"/>). So no question can appear in two splits, whatever seeds or indices produced it, and a
 /// model trained on any number of train items never sees a test question. Item (family, split, index, seed) draws
-/// candidates from a generator seeded by (family, seed, split, index, attempt) until one falls in the split; the same
+/// candidates from a generator seeded by (family, seed, split, index, level, attempt) until one falls in the split; the same
 /// arguments always give the same item, and any index can be made without the ones before it.</para>
 ///
 /// <para><b>Levels.</b> Unless a level is asked for, item i's level is drawn uniformly from
@@ -55,7 +55,8 @@ public abstract class SyntheticFamily
         // Expected 1.25 tries for train and 10 for validation/test; 2000 fails only if a level's question space is tiny.
         for (int attempt = 0; attempt < 2000; attempt++)
         {
-            var rng = new SeededRandom(SeededRandom.Hash("item", Name, s, split, i, attempt.ToString()));
+            // The level is part of the seed, so fixed-level streams (level 1, level 2, …) are not copies of each other.
+            var rng = new SeededRandom(SeededRandom.Hash("item", Name, s, split, i, lv.ToString(), attempt.ToString()));
             var q = Generate(rng, lv);
             if (SplitOf(q.Question, q.Choices) != split) continue;
             return new TaskItem($"{Name}-s{seed}-{split}-{index}", Name, q.Question, q.Choices, q.Gold, Grading,
