@@ -6,9 +6,10 @@ namespace DrLlm.Tasks;
 /// <summary>
 /// A task family the registry knows: a synthetic generator, or a benchmark loader that needs a file.
 /// In-domain families are the ones training mixes draw from (the paper trains on ARC and DART); out-of-domain ones
-/// are held out for evaluation (the paper's MMLU, GSM8K, …).
+/// are held out for evaluation (the paper's MMLU, GSM8K, …). <see cref="Grading"/> is null where the file's field
+/// mapping decides it (generic).
 /// </summary>
-public sealed record FamilyInfo(string Name, bool InDomain, Grading Grading, int? MinLevel, int? MaxLevel, bool NeedsFile, string Description);
+public sealed record FamilyInfo(string Name, bool InDomain, Grading? Grading, int? MinLevel, int? MaxLevel, bool NeedsFile, string Description);
 
 /// <summary>Where items come from, once a task name is resolved.</summary>
 public interface ITaskSource
@@ -39,7 +40,7 @@ public static class TaskRegistry
         new("dart", true, Grading.MathAnswer, 1, 5, true, "DART-Math / MATH rows (query, gt_ans, level); the paper's in-domain math"),
         new("gsm8k", false, Grading.MathAnswer, null, null, true, "GSM8K (question, answer ending '#### n'); out of domain"),
         new("mmlu", false, Grading.MultipleChoiceLetter, null, null, true, "MMLU (JSON question/choices/answer, or CSV question,A,B,C,D,answer); out of domain"),
-        new("generic", false, Grading.MathAnswer, null, null, true, "any JSON/JSONL/CSV set: generic:FILE?question=F&choices=F&answer=F[&grading=mc|math]"),
+        new("generic", false, null, null, null, true, "any JSON/JSONL/CSV set: generic:FILE?question=F&choices=F&answer=F[&grading=mc|math]"),
     ];
 
     public static IReadOnlyList<FamilyInfo> Families =>

@@ -88,5 +88,5 @@ public static class TaskCommands
         return cmd;
     }
 
-    private static string GradingName(Grading g) => g == Grading.MultipleChoiceLetter ? "letter" : "math";
+    private static string GradingName(Grading? g) => g switch { Grading.MultipleChoiceLetter => "letter", Grading.MathAnswer => "math", _ => "either" };
 }
