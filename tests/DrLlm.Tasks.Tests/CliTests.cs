@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace DrLlm.Tasks.Tests;
+
+/// <summary><c>drllm tasks …</c> as a process: JSON lines on stdout, one-line errors on stderr with exit code 1.</summary>
+public class CliTests
+{
+    private static (int Code, string Out, string Err) Drllm(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "drllm.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, output, err.Result);
+    }
+
+    private static string[] Lines(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    [Fact]
+    public void List_prints_a_table_or_json_lines()
+    {
+        var (code, output, err) = Drllm("tasks", "list", "--json");
+        Assert.True(code == 0, err);
+        var rows = Lines(output).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var arith = rows.Single(r => r.GetProperty("name").GetString() == "arith");
+        Assert.Equal("in", arith.GetProperty("domain").GetString());
+        Assert.Equal("math", arith.GetProperty("grading").GetString());
+        Assert.Equal("out", rows.Single(r => r.GetProperty("name").GetString() == "ood-order").GetProperty("domain").GetString());
+
+        (code, output, _) = Drllm("tasks", "list");
+        Assert.Equal(0, code);
+        Assert.Contains("ood-count", output);
+    }
+
+    [Fact]
+    public void Sample_prints_items_as_json_lines()
+    {
+        var (code, output, err) = Drllm("tasks", "sample", "--task", "mcq", "--split", "train", "--n", "3", "--seed", "4");
+        Assert.True(code == 0, err);
+        var rows = Lines(output).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(3, rows.Count);
+        var expected = TaskRegistry.FindSynthetic("mcq")!.Item("train", 0, seed: 4);
+        Assert.Equal(expected.Id, rows[0].GetProperty("id").GetString());
+        Assert.Equal(Prompts.TaskPrompts.Base(expected), rows[0].GetProperty("prompt").GetString());
+        Assert.Equal(expected.Gold, rows[0].GetProperty("gold").GetString());
+        Assert.Equal(" " + expected.Gold + "\n", rows[0].GetProperty("completion").GetString());
+        Assert.Equal(4, rows[0].GetProperty("choices").GetArrayLength());
+        foreach (var key in new[] { "task", "split", "level", "grading", "source", "new_tokens" }) Assert.True(rows[0].TryGetProperty(key, out _), key);
+    }
+
+    [Fact]
+    public void Sample_of_a_file_fails_on_a_bad_row_with_one_line_or_skips_it_when_asked()
+    {
+        using var dir = new TempDir();
+        var f = dir.Write("arc.jsonl", """
+            {"id": "1", "question": "Q?", "choices": {"text": ["a", "b"], "label": ["A", "B"]}, "answerKey": "A"}
+            {"id": "2", "question": "Q?", "choices": {"text": ["a", "b"], "label": ["A", "B"]}}
+            """);
+        var (code, output, err) = Drllm("tasks", "sample", "--task", "arc", "--file", f);
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        Assert.Equal($"error: {f}:2: field 'answerKey': missing", err.Trim());
+
+        (code, output, err) = Drllm("tasks", "sample", "--task", $"arc:{f}", "--skip-bad-rows");
+        Assert.Equal(0, code);
+        Assert.Single(Lines(output));
+        Assert.Contains("skipped 1 bad row", err);
+    }
+
+    [Fact]
+    public void Sample_can_fix_the_level_of_a_synthetic_family_only()
+    {
+        var (code, output, err) = Drllm("tasks", "sample", "--task", "arith", "--level", "4", "--n", "5");
+        Assert.True(code == 0, err);
+        Assert.All(Lines(output), l => Assert.Equal(4, JsonDocument.Parse(l).RootElement.GetProperty("level").GetInt32()));
+
+        using var dir = new TempDir();
+        var f = dir.Write("d.jsonl", """{"query": "q", "gt_ans": "1"}""");
+        (code, _, err) = Drllm("tasks", "sample", "--task", $"dart:{f}", "--level", "2");
+        Assert.Equal(1, code);
+        Assert.Contains("--level applies to synthetic families only", err);
+    }
+
+    [Fact]
+    public void Unknown_task_is_one_line_on_stderr()
+    {
+        var (code, output, err) = Drllm("tasks", "sample", "--task", "nope");
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        Assert.Single(Lines(err));
+        Assert.StartsWith("error: unknown task 'nope'", err);
+    }
+}
