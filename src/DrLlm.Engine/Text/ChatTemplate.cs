@@ -1,0 +1,6 @@
+namespace DrLlm.Engine.Text;
+
+public sealed class ChatTemplate
+{
+    public static ChatTemplate? Find(string path) => null;
+}
