@@ -69,7 +69,8 @@ public static class GgufTokenizer
             default:
                 throw new ModelFormatException($"{file.Path}: metadata 'tokenizer.ggml.model' is '{v.Model}'; supported: llama (SentencePiece), gpt2 (byte-level BPE)");
         }
-        addBos = Flag("tokenizer.ggml.add_bos_token") ?? addBos;
+        // A family default (SPM adds BOS) only applies when the vocabulary has a BOS; an explicit flag must have one.
+        addBos = Flag("tokenizer.ggml.add_bos_token") ?? (addBos && v.BosTokenId is not null);
         addEos = Flag("tokenizer.ggml.add_eos_token") ?? addEos;
         int? bos = CheckId(v.BosTokenId, n, file, "tokenizer.ggml.bos_token_id");
         int? eos = CheckId(v.EosTokenId, n, file, "tokenizer.ggml.eos_token_id");

@@ -30,12 +30,34 @@ public static class Nfc
 
     static int Hex(string s) => int.Parse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// BMP characters that NFC may change or combine with: non-zero combining class, a canonical decomposition, the
+    /// second half of a composition, Hangul syllables and jamo. Text without any of them (or surrogates) is already NFC.
+    /// </summary>
+    static readonly Lazy<System.Collections.BitArray> MayChange = new(() =>
+    {
+        var bits = new System.Collections.BitArray(65536);
+        foreach (int cp in Ccc.Value.Keys.Concat(Decomp.Value.Keys).Concat(Compose.Value.Keys.Select(k => (int)(k & 0x1FFFFF))))
+            if (cp < 65536) bits[cp] = true;
+        for (int cp = LBase; cp < 0x1200; cp++) bits[cp] = true;
+        for (int cp = SBase; cp < SBase + SCount; cp++) bits[cp] = true;
+        for (int cp = 0xD800; cp < 0xE000; cp++) bits[cp] = true;
+        return bits;
+    });
+
+    static bool SurelyNfc(string text)
+    {
+        var bits = MayChange.Value;
+        foreach (char c in text) if (c >= 0x300 && bits[c]) return false;
+        return true;
+    }
+
     static int CombiningClass(int cp) => cp < 0x300 ? 0 : Ccc.Value.GetValueOrDefault(cp);
 
     /// <summary>The NFC form of <paramref name="text"/>; text below U+0300 is returned as is (it is always NFC).</summary>
     public static string Normalize(string text)
     {
-        if (text.AsSpan().IndexOfAnyExceptInRange('\0', '\u02FF') < 0) return text;
+        if (text.AsSpan().IndexOfAnyExceptInRange('\0', '\u02FF') < 0 || SurelyNfc(text)) return text;
         var cps = new List<int>(text.Length);
         foreach (var rune in text.EnumerateRunes()) Decompose(rune.Value, cps);
         // Canonical ordering: a stable sort of each run of non-starters by combining class.
