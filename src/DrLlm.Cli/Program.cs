@@ -3,6 +3,7 @@ using DrLlm.Cli.Commands;
 
 var root = new RootCommand("drllm: Dr.LLM dynamic layer routing (engine, search, routers, cluster)");
 EngineCommands.Add(root);
+TextCommands.Add(root);
 BenchCommands.Add(root);
 TaskCommands.Add(root);
 return root.Parse(args).Invoke();

@@ -14,6 +14,7 @@ public static class BenchCommands
         var bench = new Command("bench", "speed measurements");
         bench.Subcommands.Add(EngineCommand());
         bench.Subcommands.Add(GemmCommand());
+        bench.Subcommands.Add(TextCommands.BenchTokenizerCommand());
         root.Subcommands.Add(bench);
     }
 

@@ -47,16 +47,24 @@ public static class EngineCommands
     {
         var maxNew = new Option<int>("--max-new-tokens") { Description = "tokens to generate at most", DefaultValueFactory = _ => 16 };
         var stop = new Option<string?>("--stop") { Description = "stop token ids (default: the model's EOS ids)" };
-        var cmd = new Command("generate", "greedy generation with a layer path; prints the new token ids as JSON") { Model, Tokens, PathOpt, maxNew, stop, Threads, Mmap };
+        var tokens = new Option<string?>("--tokens") { Description = "prompt token ids, e.g. 1,2,3 (or --prompt)" };
+        var prompt = new Option<string?>("--prompt") { Description = "prompt text, tokenized with the model's own tokenizer; the new text is printed" };
+        var cmd = new Command("generate", "greedy generation with a layer path; prints the new token ids as JSON, or the new text with --prompt") { Model, tokens, prompt, PathOpt, maxNew, stop, Threads, Mmap };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
-            var tokens = CliErrors.ParseIntList(r.GetValue(Tokens)!, "--tokens");
-            using var decoder = Decoder.Load(r.GetValue(Model)!, r.GetValue(Threads), r.GetValue(Mmap));
+            string? promptText = r.GetValue(prompt), tokenText = r.GetValue(tokens);
+            if ((promptText is null) == (tokenText is null)) throw new ArgumentException("give exactly one of --tokens and --prompt");
+            string modelPath = r.GetValue(Model)!;
+            // --prompt: the model's tokenizer (tokenizer.json of the directory, or the GGUF's embedded vocabulary).
+            var tokenizer = promptText is null ? null : DrLlm.Engine.Text.TokenizerLoader.Load(modelPath);
+            var promptIds = tokenizer?.Encode(promptText!) ?? CliErrors.ParseIntList(tokenText!, "--tokens");
+            using var decoder = Decoder.Load(modelPath, r.GetValue(Threads), r.GetValue(Mmap));
             var path = ResolvePath(r.GetValue(PathOpt), decoder.Config.NumLayers);
-            var stops = r.GetValue(stop) is { } s ? CliErrors.ParseIntList(s, "--stop").ToHashSet() : decoder.Config.EosTokenIds.ToHashSet();
+            var stops = r.GetValue(stop) is { } s ? CliErrors.ParseIntList(s, "--stop").ToHashSet()
+                : decoder.Config.EosTokenIds.Concat(tokenizer?.EosTokenIds ?? []).ToHashSet();
             using var session = decoder.CreateSession();
-            var result = Generation.Greedy(session, tokens, path, r.GetValue(maxNew), stops);
-            Console.WriteLine(JsonSerializer.Serialize(result.Tokens));
+            var result = Generation.Greedy(session, promptIds, path, r.GetValue(maxNew), stops);
+            Console.WriteLine(tokenizer is null ? JsonSerializer.Serialize(result.Tokens) : tokenizer.Decode(result.Tokens));
             return 0;
         }));
         return cmd;
