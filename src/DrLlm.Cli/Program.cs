@@ -6,4 +6,5 @@ EngineCommands.Add(root);
 TextCommands.Add(root);
 BenchCommands.Add(root);
 TaskCommands.Add(root);
+EvalCommands.Add(root);
 return root.Parse(args).Invoke();
