@@ -4,4 +4,5 @@ using DrLlm.Cli.Commands;
 var root = new RootCommand("drllm: Dr.LLM dynamic layer routing (engine, search, routers, cluster)");
 EngineCommands.Add(root);
 BenchCommands.Add(root);
+PretrainCommands.Add(root);
 return root.Parse(args).Invoke();

@@ -99,7 +99,7 @@ public unsafe class LayerGradientTests
         }
         var o0 = new float[r.Length];
         fixed (float* po = o0, pp = probs, pq = q, pk = k, pv = v) Layers.AttentionForward(po, pp, pq, pk, pv, b, t, heads, kvHeads, hd);
-        float[] dq = new float[q.Length], dk = new float[k.Length], dv = new float[v.Length], scratch = new float[t * t];
+        float[] dq = new float[q.Length], dk = new float[k.Length], dv = new float[v.Length], scratch = new float[b * kvHeads * t * t];
         fixed (float* pdq = dq, pdk = dk, pdv = dv, ps = scratch, pr = r, pp = probs, pq = q, pk = k, pv = v)
             Layers.AttentionBackward(pdq, pdk, pdv, ps, pr, pp, pq, pk, pv, b, t, heads, kvHeads, hd);
         Compare("attention dq", q, dq, Loss);

@@ -78,7 +78,7 @@ public sealed unsafe class Transformer : IDisposable
         _dk = Take(n * _kvd);
         _dv = Take(n * _kvd);
         _datt = Take(n * _qd);
-        _dscores = Take((long)seqLen * seqLen);
+        _dscores = Take((long)batch * _kvh * seqLen * seqLen);
         _dgate = Take(n * _f);
         _dup = Take(n * _f);
         _dhid = Take(n * _f);

@@ -31,19 +31,26 @@ public sealed unsafe class AdamW : IDisposable
     {
         StepCount++;
         float c1 = (float)(1 - Math.Pow(beta1, StepCount)), c2 = (float)(1 - Math.Pow(beta2, StepCount));
-        foreach (var t in Layout.Tensors)
+        // Element-wise, so splitting the buffer over cores changes no result. Chunks of 64K floats per job.
+        var jobs = Layout.Tensors.SelectMany(t => Enumerable.Range(0, (int)((t.Count + Chunk - 1) / Chunk))
+            .Select(c => (Offset: t.Offset + (long)c * Chunk, Count: Math.Min(Chunk, t.Count - (long)c * Chunk), Decay: t.IsMatrix))).ToArray();
+        float* mBase = M.Ptr, vBase = V.Ptr;
+        Parallel.For(0, jobs.Length, j =>
         {
-            float wd = t.IsMatrix ? weightDecay : 0f;
-            float* p = param + t.Offset, g = grad + t.Offset, m = M.Ptr + t.Offset, v = V.Ptr + t.Offset;
-            for (long i = 0; i < t.Count; i++)
+            var (offset, count, decay) = jobs[j];
+            float wd = decay ? weightDecay : 0f;
+            float* p = param + offset, g = grad + offset, m = mBase + offset, v = vBase + offset;
+            for (long i = 0; i < count; i++)
             {
                 float gi = g[i];
                 float mi = m[i] = beta1 * m[i] + (1 - beta1) * gi;
                 float vi = v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
                 p[i] -= lr * (mi / c1 / (MathF.Sqrt(vi / c2) + eps) + wd * p[i]);
             }
-        }
+        });
     }
+
+    private const long Chunk = 1 << 16;
 
     /// <summary>
     /// Global L2 norm of the gradient (summed in double, in a fixed order, so a rerun gives the same bits), and, when it
@@ -52,13 +59,24 @@ public sealed unsafe class AdamW : IDisposable
     /// </summary>
     public static double ClipGradients(float* grad, long count, float maxNorm)
     {
-        double sum = 0;
-        for (long i = 0; i < count; i++) sum += (double)grad[i] * grad[i];
-        double norm = Math.Sqrt(sum);
+        // Partial sums per fixed chunk, added in chunk order: parallel, yet the same bits every run.
+        int chunks = (int)((count + Chunk - 1) / Chunk);
+        var partial = new double[chunks];
+        Parallel.For(0, chunks, c =>
+        {
+            double s = 0;
+            for (long i = c * Chunk, end = Math.Min(count, (c + 1) * Chunk); i < end; i++) s += (double)grad[i] * grad[i];
+            partial[c] = s;
+        });
+        double norm = Math.Sqrt(partial.Sum());
         if (maxNorm > 0 && norm > maxNorm)
         {
             float s = (float)(maxNorm / (norm + 1e-6));
-            for (long i = 0; i < count; i++) grad[i] *= s;
+            for (long o = 0; o < count; o += Chunk)
+            {
+                var span = new Span<float>(grad + o, (int)Math.Min(Chunk, count - o));
+                System.Numerics.Tensors.TensorPrimitives.Multiply(span, s, span);
+            }
         }
         return norm;
     }
