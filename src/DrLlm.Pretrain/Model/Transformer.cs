@@ -167,6 +167,7 @@ public sealed unsafe class Transformer : IDisposable
         float* xL = a + _x + (long)_layers * _n * _d;
         Layers.RmsNormForward(a + _lnf, a + _rstdf, xL, p + Layout.FinalNorm, _n, _d, c.RmsNormEps);
         Layers.LinearForward(a + _logits, a + _lnf, p + Layout.LmHead, _n, _d, _v);
+        _lossNormalizer = 0; // a backward after a logits-only forward has nothing to do
         if (targets.IsEmpty) return double.NaN;
 
         if (targets.Length != _n || mask.Length != _n)
