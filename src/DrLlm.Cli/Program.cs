@@ -7,4 +7,5 @@ TextCommands.Add(root);
 BenchCommands.Add(root);
 TaskCommands.Add(root);
 EvalCommands.Add(root);
+PretrainCommands.Add(root);
 return root.Parse(args).Invoke();

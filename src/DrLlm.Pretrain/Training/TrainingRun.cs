@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using DrLlm.Engine.Kernels;
+using DrLlm.Engine.Model;
+
+namespace DrLlm.Pretrain.Training;
+
+/// <summary>Figures of a finished (or stopped) run; throughput counts processed tokens, padding included.</summary>
+public sealed record TrainingSummary(int FirstStep, int LastStep, long Tokens, double Seconds, double LastLoss, double EvalLoss,
+    double FlopsPerToken)
+{
+    public double TokensPerSecond => Seconds > 0 ? Tokens / Seconds : 0;
+    public double Gflops => TokensPerSecond * FlopsPerToken / 1e9;
+}
+
+/// <summary>
+/// The loop around <see cref="Pretrainer.TrainStep"/>: a progress line every LogInterval steps, held-out loss every
+/// EvalInterval, a checkpoint every CheckpointInterval and at the end, then the exported model in the same directory.
+/// </summary>
+public static class TrainingRun
+{
+    /// <summary>The trainer state inside the output directory (next to the exported model).</summary>
+    public const string CheckpointFile = "trainer-state.bin";
+
+    public static TrainingSummary Run(Pretrainer trainer, string outDir, Action<string> log, CancellationToken cancel = default)
+    {
+        var o = trainer.Options;
+        Directory.CreateDirectory(outDir);
+        string ckpt = Path.Combine(outDir, CheckpointFile);
+        double flopsPerToken = FlopsPerToken(trainer.Model.Config, o.SeqLen);
+        int first = trainer.Step;
+        long tokens = 0;
+        double lastLoss = double.NaN, evalLoss = double.NaN;
+        var clock = Stopwatch.StartNew();
+        double trainSeconds = 0; // excludes evaluation and checkpoint time
+        while (trainer.Step < o.Steps && !cancel.IsCancellationRequested)
+        {
+            double t0 = clock.Elapsed.TotalSeconds;
+            var s = trainer.TrainStep();
+            trainSeconds += clock.Elapsed.TotalSeconds - t0;
+            tokens += s.Tokens;
+            lastLoss = s.Loss;
+            if (!double.IsFinite(s.Loss)) throw new InvalidOperationException($"loss is {s.Loss} at step {s.Step}: training diverged (lower LearningRate)");
+            if (s.Step % o.LogInterval == 0 || s.Step == o.Steps)
+            {
+                double tps = tokens / trainSeconds, eta = (o.Steps - s.Step) * s.Tokens / tps;
+                log($"step {s.Step,6}/{o.Steps}  loss {s.Loss:F4}  lr {s.LearningRate:E2}  gnorm {s.GradNorm:F3}  " +
+                    $"{tps,8:N0} tok/s  {tps * flopsPerToken / 1e9,6:F1} GFLOP/s  ETA {FormatDuration(eta)}");
+            }
+            if (o.EvalInterval > 0 && s.Step % o.EvalInterval == 0)
+            {
+                evalLoss = trainer.Evaluate();
+                log($"step {s.Step,6}/{o.Steps}  held-out loss {evalLoss:F4}");
+            }
+            if (o.CheckpointInterval > 0 && s.Step % o.CheckpointInterval == 0) trainer.SaveCheckpoint(ckpt);
+        }
+        trainer.SaveCheckpoint(ckpt);
+        trainer.Export(outDir);
+        log($"saved {ckpt} (step {trainer.Step}) and the model in {outDir}");
+        return new TrainingSummary(first, trainer.Step, tokens, trainSeconds, lastLoss, evalLoss, flopsPerToken);
+    }
+
+    /// <summary>
+    /// Training FLOPs per token: 6 per weight of every matrix product (forward 2, backward 4; the LM head included, the
+    /// embedding lookup not), plus attention's scores and weighted sum as the kernels run them, full T×T per head:
+    /// 4·T·qDim forward and 8·T·qDim backward per layer (PaLM appendix B's 12·L·H·Q·T).
+    /// </summary>
+    public static double FlopsPerToken(ModelConfig c, int seqLen)
+    {
+        double matmul = (double)c.NumLayers * ((double)c.HiddenSize * (2 * c.QDim + 2 * c.KvDim) + 3.0 * c.HiddenSize * c.IntermediateSize)
+                        + (double)c.VocabSize * c.HiddenSize;
+        return 6 * matmul + 12.0 * c.NumLayers * c.QDim * seqLen;
+    }
+
+    /// <summary>GFLOP/s of one n×n·n×n sgemm (median of 5 after a warm-up), the same measurement as <c>drllm bench gemm</c>.</summary>
+    public static unsafe double MeasureGemmGflops(int n = 2048)
+    {
+        using var a = new NativeBuffer((long)n * n);
+        using var b = new NativeBuffer((long)n * n);
+        using var c = new NativeBuffer((long)n * n);
+        var rng = new Random(1);
+        for (long i = 0; i < (long)n * n; i++) { a.Ptr[i] = rng.NextSingle(); b.Ptr[i] = rng.NextSingle(); }
+        var times = new List<double>();
+        for (int rep = 0; rep < 6; rep++)
+        {
+            var sw = Stopwatch.StartNew();
+            Blas.Linear(a.Ptr, n, n, b.Ptr, n, c.Ptr);
+            if (rep > 0) times.Add(sw.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        return 2.0 * n * n * n / times[times.Count / 2] / 1e9;
+    }
+
+    public static string FormatDuration(double seconds)
+    {
+        if (!double.IsFinite(seconds) || seconds < 0) return "?";
+        var t = TimeSpan.FromSeconds(seconds);
+        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : $"{t.Minutes}m{t.Seconds:D2}s";
+    }
+}
