@@ -21,8 +21,9 @@ public static class PretrainCommands
         var resume = new Option<bool>("--resume") { Description = "continue from OUT/trainer-state.bin with its settings" };
         var steps = new Option<int?>("--steps") { Description = "total optimiser steps (overrides the config; on resume, extends or shortens the run)" };
         var threads = new Option<int?>("--threads") { Description = "OpenBLAS threads (default: all cores)" };
-        var cmd = new Command("pretrain", "train the base model from scratch on the built-in corpus; writes a Hugging Face model directory")
-            { outDir, config, resume, steps, threads };
+        var corpusOpt = new Option<string?>("--corpus") { Description = "comma-separated in-domain task families to train on (default: all in-domain families)" };
+        var cmd = new Command("pretrain", "train the base model from scratch on synthetic task families; writes a Hugging Face model directory")
+            { outDir, config, resume, steps, threads, corpusOpt };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             string dir = r.GetValue(outDir)!;
@@ -30,8 +31,9 @@ public static class PretrainCommands
             int? stepsValue = r.GetValue(steps), threadsValue = r.GetValue(threads);
             PretrainOptions Override(PretrainOptions o) => o with { Steps = stepsValue ?? o.Steps, Threads = threadsValue ?? o.Threads };
 
-            // Until the synthetic task registry is merged, the built-in arithmetic corpus is the only one.
-            ITrainingCorpus corpus = new ArithmeticCorpus();
+            ITrainingCorpus corpus = r.GetValue(corpusOpt) is { } names
+                ? new TaskFamilyCorpus(names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                : TaskFamilyCorpus.InDomain();
             Pretrainer trainer;
             if (r.GetValue(resume))
             {

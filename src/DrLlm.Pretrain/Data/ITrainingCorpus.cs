@@ -6,7 +6,7 @@ public readonly record struct TrainingExample(string Prompt, string Completion);
 /// <summary>
 /// A deterministic stream of examples: <see cref="Example"/> is a pure function of (seed, index), so the data order is
 /// fixed by the seed and a resumed run continues from a stored index with no other state. Task families (the synthetic
-/// tasks' <c>TrainingText(item)</c>) plug in here; <see cref="ArithmeticCorpus"/> is the built-in stand-in.
+/// tasks' <c>TrainingText(item)</c>) plug in here; <see cref="TaskFamilyCorpus"/> is the one the CLI trains on.
 /// </summary>
 public interface ITrainingCorpus
 {
