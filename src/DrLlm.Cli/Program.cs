@@ -8,4 +8,5 @@ BenchCommands.Add(root);
 TaskCommands.Add(root);
 EvalCommands.Add(root);
 PretrainCommands.Add(root);
+SearchCommands.Add(root);
 return root.Parse(args).Invoke();

@@ -58,6 +58,18 @@ public class DataTests
     }
 
     [Fact]
+    public void The_engine_tokenizer_encodes_a_prompt_as_the_trainer_packs_it_bos_first()
+    {
+        using var dir = new TempDir();
+        TokenizerFiles.Write(dir.Path, 256);
+        var t = DrLlm.Engine.Text.TokenizerLoader.Load(dir.Path);
+        const string text = "Q: 16+5=? A: 21\n é";
+        Assert.Equal([ByteTokenizer.Bos, .. System.Text.Encoding.UTF8.GetBytes(text).Select(b => (int)b)], t.Encode(text));
+        Assert.Equal([ByteTokenizer.Eos], t.EosTokenIds);
+        Assert.Equal(text, t.Decode(t.Encode(text), skipSpecialTokens: true));
+    }
+
+    [Fact]
     public void Corpus_is_a_pure_function_of_seed_and_index()
     {
         var c = new ArithmeticCorpus();

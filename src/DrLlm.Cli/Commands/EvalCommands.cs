@@ -19,8 +19,9 @@ public static class EvalCommands
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "sampling seed" };
         var path = new Option<string?>("--path") { Description = "layer path for every item (default: every block once)" };
         var items = new Option<string?>("--items") { Description = "also write one JSON line per item (output, answer, correct) to this file" };
+        var show = new Option<int>("--show") { DefaultValueFactory = _ => 0, Description = "print the first K questions with the model's answers to stderr" };
         var cmd = new Command("eval", "accuracy of a model on a task split; prints one JSON object")
-            { EngineCommands.Model, task, file, split, n, seed, path, items, EngineCommands.Threads };
+            { EngineCommands.Model, task, file, split, n, seed, path, items, show, EngineCommands.Threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             if (r.GetValue(n) < 1) throw new ArgumentException("--n must be ≥ 1");
@@ -36,6 +37,8 @@ public static class EvalCommands
                 {
                     id = o.Id, level = o.Level, correct = o.Correct, answer = o.Answer, output = o.Output,
                 })));
+            foreach (var (item, o) in sample.Zip(report.Items).Take(r.GetValue(show)))
+                Console.Error.WriteLine($"  {(o.Correct ? "right" : "WRONG")}  {DrLlm.Tasks.Prompts.TaskPrompts.Base(item).Replace("\n", " ")}{o.Output.TrimEnd()}   (gold {item.Gold})");
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 task = report.Task,

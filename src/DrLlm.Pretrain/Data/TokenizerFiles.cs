@@ -7,7 +7,8 @@ namespace DrLlm.Pretrain.Data;
 /// whose vocabulary is the 256 byte characters of GPT-2's bytes_to_unicode with id = byte value and no merges, a
 /// ByteLevel pre-tokenizer without prefix space or regex split, a ByteLevel decoder, the specials as added tokens) and
 /// tokenizer_config.json / special_tokens_map.json. A standard byte-level BPE loader then maps text to the trainer's ids.
-/// No post-processor: like the trainer, callers put &lt;|bos|&gt; in front of a prompt themselves.
+/// Every training example starts with &lt;|bos|&gt; (<see cref="SequencePacker"/>), so encoding adds it too: a
+/// TemplateProcessing post-processor ("&lt;|bos|&gt; $A", what HF's tokenizers apply) and add_bos_token in the config.
 /// </summary>
 public static class TokenizerFiles
 {
@@ -45,7 +46,38 @@ public static class TokenizerFiles
             w.WriteBoolean("trim_offsets", true);
             w.WriteBoolean("use_regex", false);
             w.WriteEndObject();
-            w.WriteNull("post_processor");
+            w.WriteStartObject("post_processor");
+            w.WriteString("type", "TemplateProcessing");
+            void Piece(string kind, string id)
+            {
+                w.WriteStartObject();
+                w.WriteStartObject(kind);
+                w.WriteString("id", id);
+                w.WriteNumber("type_id", 0);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteStartArray("single");
+            Piece("SpecialToken", ByteTokenizer.BosText);
+            Piece("Sequence", "A");
+            w.WriteEndArray();
+            w.WriteStartArray("pair");
+            Piece("SpecialToken", ByteTokenizer.BosText);
+            Piece("Sequence", "A");
+            Piece("Sequence", "B");
+            w.WriteEndArray();
+            w.WriteStartObject("special_tokens");
+            w.WriteStartObject(ByteTokenizer.BosText);
+            w.WriteString("id", ByteTokenizer.BosText);
+            w.WriteStartArray("ids");
+            w.WriteNumberValue(ByteTokenizer.Bos);
+            w.WriteEndArray();
+            w.WriteStartArray("tokens");
+            w.WriteStringValue(ByteTokenizer.BosText);
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
             w.WriteStartObject("decoder");
             w.WriteString("type", "ByteLevel");
             w.WriteBoolean("add_prefix_space", false);
@@ -77,7 +109,7 @@ public static class TokenizerFiles
             w.WriteString("bos_token", ByteTokenizer.BosText);
             w.WriteString("eos_token", ByteTokenizer.EosText);
             w.WriteString("pad_token", ByteTokenizer.PadText);
-            w.WriteBoolean("add_bos_token", false);
+            w.WriteBoolean("add_bos_token", true);
             w.WriteBoolean("add_eos_token", false);
             w.WriteBoolean("clean_up_tokenization_spaces", false);
             w.WriteNumber("model_max_length", modelMaxLength);

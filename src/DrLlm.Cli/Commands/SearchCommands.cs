@@ -1,0 +1,171 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DrLlm.Engine.Model;
+using DrLlm.Engine.Text;
+using DrLlm.Routing.Evaluation;
+using DrLlm.Routing.Search;
+using DrLlm.Tasks;
+
+namespace DrLlm.Cli.Commands;
+
+/// <summary>
+/// <c>drllm search</c>: per-example length-aware MCTS over a task split, one JSON line per example, a summary at the end.
+/// With <c>--state DIR</c> the example in progress is checkpointed every few simulations; after a kill, <c>--resume</c>
+/// skips the examples already in the output file and continues the interrupted one from its checkpoint.
+/// </summary>
+public static class SearchCommands
+{
+    private static readonly JsonSerializerOptions Snake = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static void Add(RootCommand root)
+    {
+        var task = new Option<string>("--task") { Description = "in-domain task to label, e.g. arith, mcq, arc:FILE", Required = true };
+        var file = new Option<string?>("--file") { Description = "data file for a file-based task" };
+        var split = new Option<string>("--split") { DefaultValueFactory = _ => "train" };
+        var n = new Option<int>("--n") { DefaultValueFactory = _ => 100, Description = "examples to search" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "sampling and search seed" };
+        var sims = new Option<int>("--simulations") { DefaultValueFactory = _ => new SearchOptions().Simulations };
+        var outFile = new Option<string?>("--out") { Description = "JSON lines, one per example (the summary goes to FILE.summary.json)" };
+        var state = new Option<string?>("--state") { Description = "directory for the in-progress search's checkpoint" };
+        var resume = new Option<bool>("--resume") { Description = "skip examples already in --out and resume the interrupted one from --state" };
+        var every = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 5, Description = "simulations between checkpoints" };
+        var noReuse = new Option<bool>("--no-prefix-reuse") { Description = "recompute every path from scratch (the baseline for the reuse benchmark)" };
+        var cmd = new Command("search", "MCTS layer-path search per example; prints one JSON line per example")
+            { EngineCommands.Model, task, file, split, n, seed, sims, outFile, state, resume, every, noReuse, EngineCommands.Threads };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var outPath = r.GetValue(outFile);
+            var stateDir = r.GetValue(state);
+            bool resuming = r.GetValue(resume);
+            if (resuming && outPath is null) throw new ArgumentException("--resume needs --out (it skips the examples already written there)");
+            if (!resuming && outPath is not null && File.Exists(outPath) && new FileInfo(outPath).Length > 0)
+                throw new ArgumentException($"{outPath} exists: pass --resume to continue it, or choose another --out");
+            if (r.GetValue(every) < 1) throw new ArgumentException("--checkpoint-every must be ≥ 1");
+            var options = new SearchOptions { Simulations = r.GetValue(sims) };
+            options.Validate();
+
+            var modelPath = r.GetValue(EngineCommands.Model)!;
+            var source = TaskRegistry.Resolve(r.GetValue(task)!, r.GetValue(file));
+            var items = source.Sample(r.GetValue(split)!, r.GetValue(n), r.GetValue(seed));
+            using var decoder = Decoder.Load(modelPath, r.GetValue(EngineCommands.Threads));
+            var evaluator = new TaskEvaluator(decoder, TokenizerLoader.Load(modelPath));
+
+            var done = new List<ExampleSearchResult>();
+            var doneIds = new HashSet<string>();
+            if (resuming && File.Exists(outPath))
+                foreach (var (line, i) in File.ReadLines(outPath!).Select((l, i) => (l, i)))
+                {
+                    if (string.IsNullOrWhiteSpace(line)) continue;
+                    var e = ParseLine(line, $"{outPath}:{i + 1}");
+                    done.Add(e);
+                    doneIds.Add(e.Id);
+                }
+            string? checkpointFile = stateDir is null ? null : Path.Combine(stateDir, "current.json");
+            if (stateDir is not null) Directory.CreateDirectory(stateDir);
+            var pending = resuming && checkpointFile is not null && File.Exists(checkpointFile) ? ReadCheckpoint(checkpointFile) : null;
+
+            using var output = outPath is null ? null : new StreamWriter(outPath, append: true);
+            var sw = Stopwatch.StartNew();
+            using var session = decoder.CreateSession();
+            session.ReusePrefix = !r.GetValue(noReuse);
+            int index = 0;
+            foreach (var item in items)
+            {
+                index++;
+                if (doneIds.Contains(item.Id)) continue;
+                var resumeFrom = pending?.ExampleId == item.Id ? pending : null;
+                var result = ExampleSearch.Run(evaluator, session, item, options, ExampleSearch.SeedFor(r.GetValue(seed), item.Id),
+                    resumeFrom, checkpointFile is null ? null : c => WriteCheckpoint(checkpointFile, c), r.GetValue(every));
+                var json = JsonSerializer.Serialize(result, Snake);
+                if (output is null) Console.WriteLine(json);
+                else
+                {
+                    output.WriteLine(json);
+                    output.Flush();
+                }
+                done.Add(result);
+                Console.Error.WriteLine($"[{index}/{items.Count}] {item.Id}: default {(result.DefaultCorrect ? "right" : "wrong")}, " +
+                    $"best {(result.BestPath is null ? "none" : $"{result.BestPath.Length} steps")}, {result.Simulations} sims, " +
+                    $"{result.PathsEvaluated} paths, {result.BlockRuns} block runs (+{result.BlockRunsSaved} reused), " +
+                    $"{result.WallSeconds:F1} s; elapsed {sw.Elapsed:mm\\:ss}");
+            }
+            if (checkpointFile is not null && File.Exists(checkpointFile)) File.Delete(checkpointFile);
+
+            var summary = Summary(done, decoder.Config.NumLayers, session.ReusePrefix, sw.Elapsed.TotalSeconds);
+            if (outPath is null) Console.Error.WriteLine(summary);
+            else File.WriteAllText(outPath + ".summary.json", summary + "\n");
+            return 0;
+        }));
+        root.Subcommands.Add(cmd);
+    }
+
+    private static string Summary(IReadOnlyList<ExampleSearchResult> results, int numBlocks, bool reuse, double wallSeconds)
+    {
+        var stats = LabelStatistics.Compute(results.Select(x => x.AsSearchResult()), numBlocks);
+        long sims = results.Sum(x => (long)x.Simulations), runs = results.Sum(x => x.BlockRuns), saved = results.Sum(x => x.BlockRunsSaved);
+        return JsonSerializer.Serialize(new
+        {
+            examples = stats.Examples,
+            kept = stats.Kept,
+            default_accuracy = Math.Round(stats.DefaultAccuracy, 4),
+            labels = new { skip = stats.Skip, execute = stats.Execute, repeat = stats.Repeat },
+            avg_layers_saved = Math.Round(stats.AverageLayersSaved, 3),
+            fix_share = Math.Round(stats.FixShare, 4),
+            simulations = sims,
+            paths_evaluated = results.Sum(x => (long)x.PathsEvaluated),
+            block_runs = runs,
+            block_runs_saved = saved,
+            block_runs_per_simulation = sims == 0 ? 0 : Math.Round((double)runs / sims, 2),
+            prefix_reuse = reuse,
+            search_seconds = Math.Round(results.Sum(x => x.WallSeconds), 2),
+            wall_seconds = Math.Round(wallSeconds, 2),
+        });
+    }
+
+    private static ExampleSearchResult ParseLine(string line, string where)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ExampleSearchResult>(line, Snake)
+                ?? throw new FormatException($"{where}: empty search result line");
+        }
+        catch (JsonException e) { throw new FormatException($"{where}: not a search result line ({e.Message})", e); }
+    }
+
+    /// <summary>Atomically replaces the checkpoint: a kill mid-write leaves the previous one intact.</summary>
+    private static void WriteCheckpoint(string file, SearchCheckpoint c)
+    {
+        var envelope = new JsonObject
+        {
+            ["example_id"] = c.ExampleId,
+            ["seed"] = c.Seed,
+            ["block_runs"] = c.BlockRuns,
+            ["block_runs_saved"] = c.BlockRunsSaved,
+            ["wall_seconds"] = c.WallSeconds,
+            ["state"] = JsonNode.Parse(c.State.ToJson()),
+        };
+        var tmp = file + ".tmp";
+        File.WriteAllText(tmp, envelope.ToJsonString());
+        File.Move(tmp, file, overwrite: true);
+    }
+
+    private static SearchCheckpoint ReadCheckpoint(string file)
+    {
+        JsonNode? root;
+        try { root = JsonNode.Parse(File.ReadAllText(file)); }
+        catch (JsonException e) { throw new FormatException($"{file}: search checkpoint is not valid JSON ({e.Message})", e); }
+        JsonNode Node(string name) => root?[name] ?? throw new FormatException($"{file}: search checkpoint lacks '{name}'");
+        T Value<T>(string name)
+        {
+            try { return Node(name).GetValue<T>(); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException)
+            {
+                throw new FormatException($"{file}: search checkpoint field '{name}' is not a {typeof(T).Name}", e);
+            }
+        }
+        return new SearchCheckpoint(Value<string>("example_id"), Value<ulong>("seed"), Value<long>("block_runs"),
+            Value<long>("block_runs_saved"), Value<double>("wall_seconds"), SearchState.FromJson(Node("state").ToJsonString(), file));
+    }
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using DrLlm.Engine.Model;
+using DrLlm.Routing.Evaluation;
+using DrLlm.Tasks;
+
+namespace DrLlm.Routing.Search;
+
+/// <summary>One example's search outcome: the label and what it cost (issue 5's per-example record).</summary>
+public sealed record ExampleSearchResult(
+    string Id,
+    string Task,
+    int? Level,
+    bool DefaultCorrect,
+    int[]? BestPath,
+    bool BestCorrect,
+    int[]? Labels,
+    int Simulations,
+    int PathsEvaluated,
+    long BlockRuns,
+    long BlockRunsSaved,
+    double WallSeconds,
+    string? StopReason)
+{
+    public SearchResult AsSearchResult() =>
+        new(DefaultCorrect, BestPath, BestCorrect, Labels, Simulations, PathsEvaluated, StopReason);
+}
+
+/// <summary>A search in progress, as saved between simulations: the tree plus the cost counters so far.</summary>
+public sealed record SearchCheckpoint(string ExampleId, ulong Seed, long BlockRuns, long BlockRunsSaved, double WallSeconds, SearchState State);
+
+/// <summary>
+/// Runs the length-aware MCTS for one task item on the engine: rewards come from <see cref="TaskEvaluator"/> (the same
+/// prompt, budget, stops and grader as evaluation), and every path evaluation shares one session so prefix reuse works
+/// across them. <paramref name="checkpoint"/> is called every <paramref name="checkpointEvery"/> simulations and at the
+/// end; a search rebuilt from such a checkpoint finishes exactly as an uninterrupted one.
+/// </summary>
+public static class ExampleSearch
+{
+    /// <summary>The search seed of an example: fixed by the run's seed and the example's id, not by its position.</summary>
+    public static ulong SeedFor(int runSeed, string exampleId)
+    {
+        ulong h = 14695981039346656037UL ^ (ulong)(uint)runSeed;
+        foreach (var ch in exampleId) h = (h ^ ch) * 1099511628211UL;
+        return h;
+    }
+
+    public static ExampleSearchResult Run(TaskEvaluator evaluator, InferenceSession session, TaskItem item,
+        SearchOptions options, ulong seed, SearchCheckpoint? resumeFrom = null,
+        Action<SearchCheckpoint>? checkpoint = null, int checkpointEvery = 5)
+    {
+        if (resumeFrom is not null && resumeFrom.ExampleId != item.Id)
+            throw new ArgumentException($"search checkpoint is for example '{resumeFrom.ExampleId}', not '{item.Id}'");
+        var (prompt, budget, stops) = evaluator.Prepare(item);
+        var pathEvaluator = new EnginePathEvaluator(session, prompt, budget, stops, ids => evaluator.Grade(item, ids).Correct);
+        var tree = resumeFrom is null
+            ? new SearchTree(session.Config.NumLayers, options, seed)
+            : SearchTree.Resume(resumeFrom.State);
+        long runs0 = resumeFrom?.BlockRuns ?? 0, saved0 = resumeFrom?.BlockRunsSaved ?? 0;
+        double wall0 = resumeFrom?.WallSeconds ?? 0;
+        var sw = Stopwatch.StartNew();
+        SearchCheckpoint Snapshot() => new(item.Id, seed, runs0 + pathEvaluator.BlockRuns, saved0 + pathEvaluator.BlockRunsSaved,
+            wall0 + sw.Elapsed.TotalSeconds, tree.State);
+
+        var r = tree.Run(pathEvaluator, t =>
+        {
+            if (checkpoint is not null && t.State.Simulations % checkpointEvery == 0) checkpoint(Snapshot());
+        });
+        var last = Snapshot();
+        checkpoint?.Invoke(last);
+        return new ExampleSearchResult(item.Id, item.Task, item.Level, r.DefaultCorrect, r.BestPath, r.BestCorrect, r.Labels,
+            r.Simulations, r.PathsEvaluated, last.BlockRuns, last.BlockRunsSaved, last.WallSeconds, r.StopReason);
+    }
+}
