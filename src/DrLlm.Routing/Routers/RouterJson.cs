@@ -1,0 +1,27 @@
+using System.Text.Json;
+
+namespace DrLlm.Routing.Routers;
+
+/// <summary>JSON settings for router metadata and training state, and a reader whose errors name the file.</summary>
+internal static class RouterJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static T Read<T>(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options)
+                   ?? throw new Engine.Model.ModelFormatException($"{path}: empty JSON (null)");
+        }
+        catch (JsonException e)
+        {
+            throw new Engine.Model.ModelFormatException($"{path}: not valid {typeof(T).Name} JSON: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using DrLlm.Engine.Kernels;
+using DrLlm.Routing.Search;
+
+namespace DrLlm.Routing.Routers;
+
+/// <summary>
+/// The L routers of one model, their parameters in one flat buffer (router l at l·<see cref="ParametersPerRouter"/>),
+/// as llm.c keeps a model's parameters: the optimiser and the checkpoint see one array.
+/// </summary>
+public sealed class RouterSet
+{
+    public const int DefaultHidden = 128;
+    public const int DefaultWindows = 8;
+    private readonly Router[] _routers;
+
+    public RouterSet(int numBlocks, int dim, int hidden, int windows, float[] parameters)
+    {
+        if (numBlocks < 1 || dim < 1 || hidden < 1 || windows < 1)
+            throw new ArgumentException($"router set needs blocks, d, hidden and windows ≥ 1; got {numBlocks}, {dim}, {hidden}, {windows}");
+        NumBlocks = numBlocks;
+        Dim = dim;
+        Hidden = hidden;
+        Windows = windows;
+        ParametersPerRouter = Router.ParameterCount(dim, hidden);
+        if (parameters.Length != (long)numBlocks * ParametersPerRouter)
+            throw new ArgumentException($"router parameters hold {parameters.Length} floats; {numBlocks} routers of d {dim}, hidden {hidden} need {(long)numBlocks * ParametersPerRouter}");
+        Parameters = parameters;
+        _routers = Enumerable.Range(0, numBlocks).Select(l => new Router(parameters, l * ParametersPerRouter, l, dim, hidden)).ToArray();
+    }
+
+    /// <summary>Fresh routers: Xavier-uniform weights from <paramref name="seed"/>, zero biases.</summary>
+    public static RouterSet Create(int numBlocks, int dim, ulong seed, int hidden = DefaultHidden, int windows = DefaultWindows)
+    {
+        var set = new RouterSet(numBlocks, dim, hidden, windows, new float[(long)numBlocks * Router.ParameterCount(dim, hidden)]);
+        var rng = new SplitMix(seed);
+        foreach (var r in set._routers) r.Initialise(rng);
+        return set;
+    }
+
+    public int NumBlocks { get; }
+    public int Dim { get; }
+    public int Hidden { get; }
+    /// <summary>W, the most windows a prompt is pooled into.</summary>
+    public int Windows { get; }
+    public int ParametersPerRouter { get; }
+    public float[] Parameters { get; }
+    public Router this[int block] => _routers[block];
+
+    public RouterSet Clone() => new(NumBlocks, Dim, Hidden, Windows, (float[])Parameters.Clone());
+
+    /// <summary>
+    /// Router <paramref name="block"/>'s decision for the hidden states entering it over the prompt, hidden [T, d]:
+    /// pool into windows, run the MLP on each, average the logits, argmax (0 skip, 1 execute, 2 repeat).
+    /// </summary>
+    public int Decide(int block, ReadOnlySpan<float> hidden, int tokens, Span<float> logits)
+    {
+        int w = WindowPooling.WindowCount(tokens, Windows);
+        var means = new float[w * Dim];
+        var pre = new float[w * Hidden];
+        var act = new float[w * Hidden];
+        WindowPooling.Forward(hidden, tokens, Dim, Windows, means);
+        _routers[block].Forward(means, w, pre, act, logits);
+        return Ops.Argmax(logits[..Router.Classes]);
+    }
+}

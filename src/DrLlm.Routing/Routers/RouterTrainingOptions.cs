@@ -1,0 +1,68 @@
+namespace DrLlm.Routing.Routers;
+
+/// <summary>
+/// Router training settings; the defaults are the paper's (METHOD.md "Routers") except where noted.
+/// </summary>
+public sealed record RouterTrainingOptions
+{
+    /// <summary>Paper: 25.</summary>
+    public int Epochs { get; init; } = 25;
+    /// <summary>Effective batch (examples per optimiser step, gradients accumulated over them). Paper: 16.</summary>
+    public int BatchSize { get; init; } = 16;
+    public double LearningRate { get; init; } = 1e-3;
+    public double WeightDecay { get; init; } = 0.01;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.999;
+    public double Epsilon { get; init; } = 1e-8;
+    /// <summary>
+    /// Linear warm-up steps before the cosine decay. The paper uses 500; null (the default) means min(500, 10% of the
+    /// total steps), so a run shorter than 500 steps still gets past its warm-up and trains.
+    /// </summary>
+    public int? WarmupSteps { get; init; }
+    public double FocalGamma { get; init; } = FocalLoss.DefaultGamma;
+    /// <summary>β of the effective-number class weights.</summary>
+    public double ClassBalanceBeta { get; init; } = FocalLoss.DefaultBeta;
+    /// <summary>Share of the labelled examples held out for per-epoch validation (not in the paper; ours).</summary>
+    public double ValidationShare { get; init; } = 0.1;
+    public int Hidden { get; init; } = RouterSet.DefaultHidden;
+    public int Windows { get; init; } = RouterSet.DefaultWindows;
+    /// <summary>Seeds the router initialisation, the validation split and every epoch's shuffle.</summary>
+    public ulong Seed { get; init; }
+
+    public int TotalSteps(int trainExamples) => Epochs * StepsPerEpoch(trainExamples);
+    public int StepsPerEpoch(int trainExamples) => (trainExamples + BatchSize - 1) / BatchSize;
+    public int EffectiveWarmup(int totalSteps) => WarmupSteps ?? Math.Min(500, (int)Math.Ceiling(0.1 * totalSteps));
+
+    /// <summary>Learning rate at optimiser step <paramref name="step"/> (1-based): linear warm-up, then cosine to 0.</summary>
+    public double LearningRateAt(int step, int totalSteps)
+    {
+        int warm = Math.Min(EffectiveWarmup(totalSteps), totalSteps);
+        if (step <= warm) return LearningRate * step / Math.Max(warm, 1);
+        double progress = (double)(step - warm) / Math.Max(totalSteps - warm, 1);
+        return LearningRate * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(progress, 1)));
+    }
+
+    public void Validate()
+    {
+        if (Epochs < 1) throw new ArgumentException($"router training epochs must be ≥ 1, got {Epochs}");
+        if (BatchSize < 1) throw new ArgumentException($"router training batch size must be ≥ 1, got {BatchSize}");
+        if (LearningRate <= 0) throw new ArgumentException($"router learning rate must be > 0, got {LearningRate}");
+        if (WarmupSteps < 0) throw new ArgumentException($"router warm-up steps must be ≥ 0, got {WarmupSteps}");
+        if (ValidationShare is < 0 or >= 1) throw new ArgumentException($"validation share must be in [0, 1), got {ValidationShare}");
+    }
+}
+
+/// <summary>One epoch's outcome: mean training loss, and on the validation split the loss, per-block accuracy (mean
+/// over blocks and examples), macro-F1 over the 3 classes and recall per class (skip, execute, repeat).</summary>
+public sealed record EpochMetrics(
+    int Epoch,
+    double TrainLoss,
+    double[] TrainClassAccuracy,
+    double ValidationLoss,
+    double ValidationAccuracy,
+    double ValidationMacroF1,
+    double[] ValidationClassAccuracy,
+    long[] ValidationConfusion);
+
+/// <summary>Progress after an optimiser step: running mean loss and per-class accuracy of the epoch so far.</summary>
+public sealed record RouterProgress(int Epoch, int Epochs, int Step, int TotalSteps, double Loss, double[] ClassAccuracy, double LearningRate);
