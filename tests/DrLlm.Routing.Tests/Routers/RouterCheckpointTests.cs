@@ -1,0 +1,91 @@
+using DrLlm.Engine.Model;
+using DrLlm.Routing.Routers;
+
+namespace DrLlm.Routing.Tests.Routers;
+
+public sealed class RouterCheckpointTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("router-ckpt").FullName;
+    private static readonly BaseModelIdentity Base = new("tiny", new string('a', 64), 32, 6);
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private static RouterMetadata Meta(RouterSet set) => new(Base, set.Dim, set.NumBlocks, set.Hidden, set.Windows,
+        [0.9, 0.8, 1.3], [10, 100, 5], new RouterTrainingOptions { Epochs = 3 },
+        [new EpochMetrics(1, 0.5, [1, 0.9, 0.2], 0.6, 0.9, 0.6, [0.5, 0.95, 0.1], new long[9])]);
+
+    [Fact]
+    public void Round_trip_keeps_every_weight_and_the_metadata()
+    {
+        var set = RouterSet.Create(6, 32, seed: 4, hidden: 16, windows: 8);
+        set[3].Fc2Bias[2] = 0.25f;
+        RouterCheckpoint.Save(_dir, set, Meta(set));
+        var (loaded, meta) = RouterCheckpoint.Load(_dir, Base);
+        Assert.Equal(set.Parameters, loaded.Parameters);
+        Assert.Equal((6, 32, 16, 8), (loaded.NumBlocks, loaded.Dim, loaded.Hidden, loaded.Windows));
+        Assert.Equal(Base, meta.BaseModel);
+        Assert.Equal([0.9, 0.8, 1.3], meta.ClassWeights);
+        Assert.Equal(3, meta.Training!.Epochs);
+        Assert.Equal(0.9, meta.Metrics![0].ValidationAccuracy);
+    }
+
+    [Fact]
+    public void Another_base_model_is_refused_naming_both()
+    {
+        var set = RouterSet.Create(6, 32, seed: 4, hidden: 16);
+        RouterCheckpoint.Save(_dir, set, Meta(set));
+        var other = new BaseModelIdentity("other-model", new string('b', 64), 32, 6);
+        var e = Assert.Throws<RouterMismatchException>(() => RouterCheckpoint.Load(_dir, other));
+        Assert.Contains("tiny", e.Message);
+        Assert.Contains("other-model", e.Message);
+        Assert.Throws<RouterMismatchException>(() => RouterCheckpoint.Load(_dir, Base with { NumBlocks = 8 }));
+        Assert.Throws<RouterMismatchException>(() => RouterCheckpoint.Load(_dir, Base with { HiddenSize = 64 }));
+    }
+
+    [Fact]
+    public void Truncated_or_corrupt_files_give_clear_errors()
+    {
+        var set = RouterSet.Create(6, 32, seed: 4, hidden: 16);
+        RouterCheckpoint.Save(_dir, set, Meta(set));
+        string weights = Path.Combine(_dir, RouterCheckpoint.WeightsFile), json = Path.Combine(_dir, RouterCheckpoint.MetadataFile);
+        var bytes = File.ReadAllBytes(weights);
+        File.WriteAllBytes(weights, bytes[..(bytes.Length - 100)]);
+        var e = Assert.Throws<ModelFormatException>(() => RouterCheckpoint.Load(_dir));
+        Assert.Contains(RouterCheckpoint.WeightsFile, e.Message);
+
+        File.WriteAllBytes(weights, bytes);
+        File.WriteAllText(json, "{ \"base_model\": ");
+        e = Assert.Throws<ModelFormatException>(() => RouterCheckpoint.Load(_dir));
+        Assert.Contains(RouterCheckpoint.MetadataFile, e.Message);
+
+        File.WriteAllText(json, "{}");
+        Assert.Throws<ModelFormatException>(() => RouterCheckpoint.Load(_dir));
+        File.Delete(json);
+        Assert.Throws<FileNotFoundException>(() => RouterCheckpoint.Load(_dir));
+    }
+
+    [Fact]
+    public void Metadata_that_disagrees_with_the_weights_is_refused()
+    {
+        var set = RouterSet.Create(6, 32, seed: 4, hidden: 16);
+        RouterCheckpoint.Save(_dir, set, Meta(set) with { RouterHidden = 16 });
+        string json = Path.Combine(_dir, RouterCheckpoint.MetadataFile);
+        File.WriteAllText(json, File.ReadAllText(json).Replace("\"router_hidden\": 16", "\"router_hidden\": 8"));
+        var e = Assert.Throws<ModelFormatException>(() => RouterCheckpoint.Load(_dir));
+        Assert.Contains("shape", e.Message);
+    }
+
+    [Fact]
+    public void Base_model_identity_is_the_sha256_of_the_weights()
+    {
+        string file = Path.Combine(_dir, "model.safetensors");
+        File.WriteAllText(file, "abc");
+        var id = BaseModelIdentity.Of(file, TinyModel.Config);
+        Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", id.Sha256);
+        Assert.Equal(("model.safetensors", 32, 6), (id.Name, id.HiddenSize, id.NumBlocks));
+        var fromDir = BaseModelIdentity.Of(_dir, TinyModel.Config); // one weights file in the directory: the same hash
+        Assert.Equal(id.Sha256, fromDir.Sha256);
+        File.WriteAllText(Path.Combine(_dir, "model-00002.safetensors"), "def");
+        Assert.NotEqual(id.Sha256, BaseModelIdentity.Of(_dir, TinyModel.Config).Sha256);
+    }
+}
