@@ -148,7 +148,7 @@ public class RouterGradientTests
         var (dParams, dHidden) = Analytic(set, 1, hidden, tokens, loss, target);
         Assert.True(WorstError(set, 1, hidden, tokens, loss, target, dParams, dHidden) < 2e-2);
 
-        int used = windows * (tokens / Math.Min(tokens, windows)) is var u && tokens >= windows ? u : tokens;
+        int w = Math.Min(tokens, windows), used = w * (tokens / w);
         for (int i = used * d; i < hidden.Length; i++) Assert.Equal(0f, dHidden[i]); // dropped tokens get no gradient
 
         // The check is sharp enough to catch a wrong gradient: one entry off by 10% fails it.
