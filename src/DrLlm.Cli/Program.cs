@@ -9,4 +9,5 @@ TaskCommands.Add(root);
 EvalCommands.Add(root);
 PretrainCommands.Add(root);
 SearchCommands.Add(root);
+RouterCommands.Add(root);
 return root.Parse(args).Invoke();

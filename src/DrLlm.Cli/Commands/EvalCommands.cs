@@ -19,9 +19,10 @@ public static class EvalCommands
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "sampling seed" };
         var path = new Option<string?>("--path") { Description = "layer path for every item (default: every block once)" };
         var items = new Option<string?>("--items") { Description = "also write one JSON line per item (output, answer, correct) to this file" };
+        var routers = new Option<string?>("--routers") { Description = "router checkpoint (drllm train-routers): routed run vs the default path on the same items" };
         var show = new Option<int>("--show") { DefaultValueFactory = _ => 0, Description = "print the first K questions with the model's answers to stderr" };
         var cmd = new Command("eval", "accuracy of a model on a task split; prints one JSON object")
-            { EngineCommands.Model, task, file, split, n, seed, path, items, show, EngineCommands.Threads };
+            { EngineCommands.Model, task, file, split, n, seed, path, routers, items, show, EngineCommands.Threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             if (r.GetValue(n) < 1) throw new ArgumentException("--n must be ≥ 1");
@@ -31,6 +32,11 @@ public static class EvalCommands
             using var decoder = Decoder.Load(modelPath, r.GetValue(EngineCommands.Threads));
             var tokenizer = TokenizerLoader.Load(modelPath);
             var layerPath = r.GetValue(path) is { } p ? LayerPath.Parse(p, decoder.Config.NumLayers) : LayerPath.Default(decoder.Config.NumLayers);
+            if (r.GetValue(routers) is { } routerDir)
+            {
+                if (r.GetValue(path) is not null) throw new ArgumentException("--path and --routers exclude each other: routers choose the path");
+                return Routed(decoder, tokenizer, modelPath, routerDir, source.Name, r.GetValue(split)!, sample, r.GetValue(show));
+            }
             var report = new TaskEvaluator(decoder, tokenizer).Evaluate(source.Name, r.GetValue(split)!, sample, _ => layerPath);
             if (r.GetValue(items) is { } itemsFile)
                 File.WriteAllLines(itemsFile, report.Items.Select(o => JsonSerializer.Serialize(new
@@ -55,5 +61,50 @@ public static class EvalCommands
             return 0;
         }));
         root.Subcommands.Add(cmd);
+    }
+
+    /// <summary>Baseline (default path) and routed runs on the same items: accuracy, Δ, layers, actions, router overhead.</summary>
+    private static int Routed(Decoder decoder, ITokenizer tokenizer, string modelPath, string routerDir, string task, string split,
+        IReadOnlyList<TaskItem> sample, int show)
+    {
+        var c = decoder.Config;
+        var (routerSet, _) = DrLlm.Routing.Routers.RouterCheckpoint.Load(routerDir, DrLlm.Routing.Routers.BaseModelIdentity.Of(modelPath, c));
+        var evaluator = new TaskEvaluator(decoder, tokenizer);
+        var baseline = evaluator.Evaluate(task, split, sample, _ => LayerPath.Default(c.NumLayers));
+        var actions = new long[c.NumLayers, 3];
+        double routerSeconds = 0, routedSeconds = 0;
+        var outcomes = new List<ItemOutcome>();
+        using (var session = decoder.CreateSession())
+            foreach (var item in sample)
+            {
+                var (o, decisions, rs, ts) = evaluator.RunRouted(session, item, routerSet);
+                outcomes.Add(o);
+                for (int l = 0; l < c.NumLayers; l++) actions[l, decisions[l]]++;
+                routerSeconds += rs;
+                routedSeconds += ts;
+            }
+        foreach (var (item, o) in sample.Zip(outcomes).Take(show))
+            Console.Error.WriteLine($"  {(o.Correct ? "right" : "WRONG")}  path {string.Join(",", o.Path)}  {DrLlm.Tasks.Prompts.TaskPrompts.Base(item).Replace("\n", " ")}{o.Output.TrimEnd()}   (gold {item.Gold})");
+        int n = outcomes.Count;
+        double acc = outcomes.Average(o => o.Correct ? 1.0 : 0.0), layers = outcomes.Average(o => (double)o.Path.Length);
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            task,
+            split,
+            n,
+            accuracy = Math.Round(acc, 4),
+            baseline_accuracy = Math.Round(baseline.Accuracy, 4),
+            delta = Math.Round(acc - baseline.Accuracy, 4),
+            avg_layers = Math.Round(layers, 3),
+            baseline_avg_layers = Math.Round(baseline.AvgLayers, 3),
+            layers_saved = Math.Round(baseline.AvgLayers - layers, 3),
+            num_blocks = c.NumLayers,
+            // Per block: the share of items whose router said skip / execute / repeat.
+            action_frequencies = Enumerable.Range(0, c.NumLayers).Select(l => new[] { 0, 1, 2 }.Select(a => Math.Round((double)actions[l, a] / n, 4)).ToArray()).ToArray(),
+            router_overhead_s = Math.Round(routerSeconds, 4),
+            routed_wall_s = Math.Round(routedSeconds, 3),
+            baseline_wall_s = Math.Round(baseline.WallSeconds, 3),
+        }));
+        return 0;
     }
 }

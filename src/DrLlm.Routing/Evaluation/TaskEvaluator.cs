@@ -55,6 +55,21 @@ public sealed class TaskEvaluator(Decoder model, ITokenizer tokenizer, ModelKind
         return new ItemOutcome(item.Id, item.Level, grade.Correct, output, grade.Answer, path.Steps.ToArray());
     }
 
+    /// <summary>
+    /// Runs <paramref name="item"/> with routers choosing the path during prefill (RoutedInference); returns the outcome,
+    /// the per-block decisions and the time spent in the routers versus in total.
+    /// </summary>
+    public (ItemOutcome Outcome, int[] Decisions, double RouterSeconds, double TotalSeconds) RunRouted(
+        InferenceSession session, TaskItem item, Routers.RouterSet routers)
+    {
+        var (prompt, budget, stops) = Prepare(item);
+        var routed = Routers.RoutedInference.Generate(session, routers, prompt, budget, stops);
+        var output = tokenizer.Decode(routed.Generation.Tokens, skipSpecialTokens: true);
+        var grade = Grader.Grade(item, output);
+        return (new ItemOutcome(item.Id, item.Level, grade.Correct, output, grade.Answer, routed.Path.Steps.ToArray()),
+            routed.Decisions, routed.RouterSeconds, routed.TotalSeconds);
+    }
+
     /// <summary>Evaluates every item under the path <paramref name="pathFor"/> gives it (the default path for a baseline).</summary>
     public EvalReport Evaluate(string task, string split, IReadOnlyList<TaskItem> items, Func<TaskItem, LayerPath> pathFor)
     {

@@ -5,11 +5,15 @@ using DrLlm.Tasks;
 
 namespace DrLlm.Routing.Search;
 
-/// <summary>One example's search outcome: the label and what it cost (issue 5's per-example record).</summary>
+/// <summary>
+/// One example's search outcome: the label and what it cost (issue 5's per-example record). <see cref="Prompt"/> is the
+/// text the model was given, so a label file is self-contained for router training.
+/// </summary>
 public sealed record ExampleSearchResult(
     string Id,
     string Task,
     int? Level,
+    string Prompt,
     bool DefaultCorrect,
     int[]? BestPath,
     bool BestCorrect,
@@ -67,7 +71,7 @@ public static class ExampleSearch
         });
         var last = Snapshot();
         checkpoint?.Invoke(last);
-        return new ExampleSearchResult(item.Id, item.Task, item.Level, r.DefaultCorrect, r.BestPath, r.BestCorrect, r.Labels,
+        return new ExampleSearchResult(item.Id, item.Task, item.Level, DrLlm.Tasks.Prompts.TaskPrompts.Base(item), r.DefaultCorrect, r.BestPath, r.BestCorrect, r.Labels,
             r.Simulations, r.PathsEvaluated, last.BlockRuns, last.BlockRunsSaved, last.WallSeconds, r.StopReason);
     }
 }

@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Text.Json;
+using DrLlm.Engine.Model;
+using DrLlm.Engine.Text;
+using DrLlm.Routing.Routers;
+using DrLlm.Routing.Search;
+
+namespace DrLlm.Cli.Commands;
+
+/// <summary><c>drllm train-routers</c>: per-block routers trained on a search label file (METHOD.md, "Routers").</summary>
+public static class RouterCommands
+{
+    private static readonly JsonSerializerOptions Snake = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static void Add(RootCommand root)
+    {
+        var labels = new Option<string>("--labels") { Description = "JSON lines written by drllm search (examples without a label are left out)", Required = true };
+        var outDir = new Option<string>("--out") { Description = "router checkpoint directory (routers.safetensors, routers.json, trainer state)", Required = true };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => new RouterTrainingOptions().Epochs };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var resume = new Option<bool>("--resume") { Description = "continue from the trainer state in --out" };
+        var cmd = new Command("train-routers", "train the per-block routers on search labels with teacher forcing")
+            { EngineCommands.Model, labels, outDir, epochs, seed, resume, EngineCommands.Threads };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var modelPath = r.GetValue(EngineCommands.Model)!;
+            var dir = r.GetValue(outDir)!;
+            using var decoder = Decoder.Load(modelPath, r.GetValue(EngineCommands.Threads));
+            var tokenizer = TokenizerLoader.Load(modelPath);
+            var examples = ReadExamples(r.GetValue(labels)!, tokenizer, decoder.Config.NumLayers);
+            if (examples.Count < 2) throw new ArgumentException($"{r.GetValue(labels)}: {examples.Count} labelled examples; at least 2 are needed (one to validate)");
+            var options = new RouterTrainingOptions { Epochs = r.GetValue(epochs), Seed = (ulong)r.GetValue(seed) };
+
+            using var session = decoder.CreateSession();
+            var features = RouterFeatures.Compute(session, examples, options.Windows,
+                (done, total) => { if (done == total || done % 100 == 0) Console.Error.WriteLine($"features {done}/{total}"); });
+            var trainer = new RouterTrainer(features, options);
+            var result = trainer.Train(stateDir: dir, resume: r.GetValue(resume), progress: p =>
+            {
+                if (p.Step == p.TotalSteps || p.Step % 50 == 0)
+                    Console.Error.WriteLine($"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} " +
+                        $"class acc skip {p.ClassAccuracy[0]:P0} exec {p.ClassAccuracy[1]:P0} repeat {p.ClassAccuracy[2]:P0}");
+            });
+            var c = decoder.Config;
+            RouterCheckpoint.Save(dir, result.Routers, new RouterMetadata(BaseModelIdentity.Of(modelPath, c), c.HiddenSize,
+                c.NumLayers, options.Hidden, options.Windows, result.ClassWeights, result.TrainClassCounts, options, result.History));
+            var last = result.History[^1];
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                examples = examples.Count,
+                train_examples = result.TrainExamples,
+                validation_examples = result.ValidationExamples,
+                train_label_counts = new { skip = result.TrainClassCounts[0], execute = result.TrainClassCounts[1], repeat = result.TrainClassCounts[2] },
+                class_weights = result.ClassWeights.Select(w => Math.Round(w, 4)),
+                epochs = result.History.Count,
+                steps = result.Steps,
+                validation_block_accuracy = Math.Round(last.ValidationAccuracy, 4),
+                validation_macro_f1 = Math.Round(last.ValidationMacroF1, 4),
+                out_dir = dir,
+            }));
+            return 0;
+        }));
+        root.Subcommands.Add(cmd);
+    }
+
+    /// <summary>Label lines → router examples; the prompt text is encoded with the model's tokenizer as evaluation does.</summary>
+    private static List<RouterExample> ReadExamples(string file, ITokenizer tokenizer, int numBlocks)
+    {
+        if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such label file");
+        var examples = new List<RouterExample>();
+        int lineNo = 0;
+        foreach (var line in File.ReadLines(file))
+        {
+            lineNo++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            ExampleSearchResult? e;
+            try { e = JsonSerializer.Deserialize<ExampleSearchResult>(line, Snake); }
+            catch (JsonException ex) { throw new FormatException($"{file}:{lineNo}: not a search result line ({ex.Message})", ex); }
+            if (e is null || e.Labels is null) continue;
+            if (string.IsNullOrEmpty(e.Prompt)) throw new FormatException($"{file}:{lineNo}: 'prompt' is missing (written by an older drllm search?)");
+            if (e.Labels.Length != numBlocks || e.Labels.Any(y => y is < 0 or > 2))
+                throw new FormatException($"{file}:{lineNo}: 'labels' must be {numBlocks} values in 0..2 for this model, got [{string.Join(",", e.Labels)}]");
+            examples.Add(new RouterExample(e.Id, tokenizer.Encode(e.Prompt), e.Labels));
+        }
+        return examples;
+    }
+}
