@@ -1,3 +1,4 @@
+using DrLlm.Tests.Shared;
 using System.Diagnostics;
 using DrLlm.Engine.Model;
 
@@ -6,17 +7,7 @@ namespace DrLlm.Pretrain.Tests;
 /// <summary><c>drllm pretrain</c> end to end on a tiny config: train, refuse to overwrite, resume, load the result.</summary>
 public class PretrainCliTests
 {
-    private static (int Code, string Out, string Err) Drllm(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "drllm.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output, err.Result);
-    }
+    private static (int Code, string Out, string Err) Drllm(params string[] args) => DrllmProcess.Run(args);
 
     [Fact]
     public void Pretrain_writes_a_loadable_model_and_resumes()

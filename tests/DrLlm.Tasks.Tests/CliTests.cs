@@ -1,3 +1,4 @@
+using DrLlm.Tests.Shared;
 using System.Diagnostics;
 using System.Text.Json;
 
@@ -6,17 +7,7 @@ namespace DrLlm.Tasks.Tests;
 /// <summary><c>drllm tasks …</c> as a process: JSON lines on stdout, one-line errors on stderr with exit code 1.</summary>
 public class CliTests
 {
-    private static (int Code, string Out, string Err) Drllm(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "drllm.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output, err.Result);
-    }
+    private static (int Code, string Out, string Err) Drllm(params string[] args) => DrllmProcess.Run(args);
 
     private static string[] Lines(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 

@@ -71,25 +71,6 @@ public static class TrainingRun
         return 6 * matmul + 12.0 * c.NumLayers * c.QDim * seqLen;
     }
 
-    /// <summary>GFLOP/s of one n×n·n×n sgemm (median of 5 after a warm-up), the same measurement as <c>drllm bench gemm</c>.</summary>
-    public static unsafe double MeasureGemmGflops(int n = 2048)
-    {
-        using var a = new NativeBuffer((long)n * n);
-        using var b = new NativeBuffer((long)n * n);
-        using var c = new NativeBuffer((long)n * n);
-        var rng = new Random(1);
-        for (long i = 0; i < (long)n * n; i++) { a.Ptr[i] = rng.NextSingle(); b.Ptr[i] = rng.NextSingle(); }
-        var times = new List<double>();
-        for (int rep = 0; rep < 6; rep++)
-        {
-            var sw = Stopwatch.StartNew();
-            Blas.Linear(a.Ptr, n, n, b.Ptr, n, c.Ptr);
-            if (rep > 0) times.Add(sw.Elapsed.TotalSeconds);
-        }
-        times.Sort();
-        return 2.0 * n * n * n / times[times.Count / 2] / 1e9;
-    }
-
     public static string FormatDuration(double seconds)
     {
         if (!double.IsFinite(seconds) || seconds < 0) return "?";

@@ -1,3 +1,4 @@
+using DrLlm.Tests.Shared;
 using System.Diagnostics;
 using System.Text.Json;
 using DrLlm.Engine.Formats;
@@ -13,18 +14,7 @@ namespace DrLlm.Engine.Tests.Cli;
 /// </summary>
 public class CliContractTests
 {
-    private static (int Code, string Out, string Err) Drllm(params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "drllm.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output, err.Result);
-    }
+    private static (int Code, string Out, string Err) Drllm(params string[] args) => DrllmProcess.Run(args);
 
     private static string WriteModel(TempDir dir, string name = "m.gguf")
     {

@@ -1,3 +1,4 @@
+using DrLlm.Tests.Shared;
 using System.Diagnostics;
 using System.Text.Json;
 using DrLlm.Engine.Tests.Formats;
@@ -7,17 +8,7 @@ namespace DrLlm.Engine.Tests.Text;
 /// <summary>drllm tokenize / detokenize / bench tokenizer / generate --prompt, run as a process.</summary>
 public class TextCliTests
 {
-    static (int Code, string Out, string Err) Drllm(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "drllm.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output, err.Result);
-    }
+    private static (int Code, string Out, string Err) Drllm(params string[] args) => DrllmProcess.Run(args);
 
     [Fact]
     public void Tokenize_and_detokenize_round_trip_and_errors_are_one_line()
