@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# The main job, as far as it exists today: run a LLaMA-architecture model with the default layer path and with a
-# path that skips and repeats blocks. Until the project ships its own trained base model (issue 4), the model is a
-# small one with seeded random weights written by `drllm init-model`: the token ids it produces mean nothing, but
-# every part of the engine (GGUF writing and loading, layer paths, KV cache per step, prefix reuse) runs for real.
+# The main job, offline: the project's own small base model (models/drllm-demo, trained by `drllm pretrain` on
+# synthetic task families; see its model card) answers synthetic questions, graded, with the default layer path and
+# with user-given paths that skip or repeat blocks. Later issues grow this into search → routers → evaluation.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 bash deploy/install-deps.sh
-model="$repo/.cache/demo/random-llama-8.gguf"
-mkdir -p "$(dirname "$model")"
-[ -f "$model" ] || ./drllm init-model --shape custom --arch llama --hidden 256 --layers 8 --heads 8 --kv-heads 2 \
-  --ffn 512 --vocab 512 --seed 7 --scale 0.1 --out "$model"
-prompt=1,17,42,99,5,256,300,12
-echo "model: $model (8 blocks, random weights)"
-echo "prompt tokens: [$prompt]"
-echo -n "default path 0..7          -> "; ./drllm generate --model "$model" --tokens $prompt --max-new-tokens 10
-echo -n "path 0,1,1,2,3,5,6,7       -> "; ./drllm generate --model "$model" --tokens $prompt --path 0,1,1,2,3,5,6,7 --max-new-tokens 10
-echo -n "path 0,2,4,6 (half skipped)-> "; ./drllm generate --model "$model" --tokens $prompt --path 0,2,4,6 --max-new-tokens 10
+model=models/drllm-demo
+echo "model: $model (8 blocks; trained by this project, see $model/README.md)"
+echo
+echo -n "generate 'Q: 23+19=? A:' -> "
+./drllm generate --model "$model" --prompt "Q: 23+19=? A:" --max-new-tokens 6
+for task in arith mcq ood-count; do
+  for path in 0,1,2,3,4,5,6,7 0,1,2,3,4,5,7 0,1,2,3,3,4,5,6,7; do
+    echo
+    echo "== $task, test split, 100 questions, layer path $path"
+    ./drllm eval --model "$model" --task "$task" --n 100 --path "$path" --show 3
+  done
+done
