@@ -19,21 +19,23 @@ public class EnginePathEvaluatorTests
     /// <summary>Graded "correct" when the first generated token is even: an arbitrary but path-dependent answer.</summary>
     private static bool Grade(IReadOnlyList<int> ids) => ids.Count > 0 && ids[0] % 2 == 0;
 
-    private static (SearchResult Result, EnginePathEvaluator Evaluator) Search(bool reuse)
+    private static (SearchResult Result, EnginePathEvaluator Evaluator) Search(bool reuse, int sessions)
     {
         using var m = Model();
-        using var s = m.CreateSession();
+        using var s = new SessionPool(m, sessions);
         s.ReusePrefix = reuse;
         var ev = new EnginePathEvaluator(s, Prompt, maxNewTokens: 3, new HashSet<int>(), Grade);
         var tree = new SearchTree(Config.NumLayers, new SearchOptions { EarlyStopOnFix = false, EarlyStopSavedSteps = 0, Simulations = 30 }, seed: 9);
         return (tree.Run(ev), ev);
     }
 
-    [Fact]
-    public void Prefix_reuse_changes_the_cost_not_the_search()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void Prefix_reuse_changes_the_cost_not_the_search(int sessions)
     {
-        var (withReuse, ev1) = Search(reuse: true);
-        var (without, ev2) = Search(reuse: false);
+        var (withReuse, ev1) = Search(reuse: true, sessions);
+        var (without, ev2) = Search(reuse: false, sessions);
         Assert.Equal(without.BestPath ?? [], withReuse.BestPath ?? []);
         Assert.Equal(without.PathsEvaluated, withReuse.PathsEvaluated);
         Assert.Equal(0, ev2.BlockRunsSaved);
@@ -43,10 +45,23 @@ public class EnginePathEvaluatorTests
     }
 
     [Fact]
+    public void A_pool_sends_each_path_to_the_session_that_shares_most_of_it()
+    {
+        using var m = Model();
+        using var pool = new SessionPool(m, 2);
+        var ev = new EnginePathEvaluator(pool, Prompt, maxNewTokens: 1, new HashSet<int>(), Grade);
+        ev.IsCorrect([0, 1, 2, 3, 4, 5]); // session A
+        ev.IsCorrect([3, 4, 5]);          // shares nothing: the unused session B
+        long saved = ev.BlockRunsSaved;
+        ev.IsCorrect([0, 1, 2, 3, 5]);    // back to A: 4 steps reused (one session alone would have reused none)
+        Assert.Equal(4, ev.BlockRunsSaved - saved);
+    }
+
+    [Fact]
     public void Each_evaluation_counts_the_prefill_and_the_decoded_tokens()
     {
         using var m = Model();
-        using var s = m.CreateSession();
+        using var s = new SessionPool(m, 1);
         var ev = new EnginePathEvaluator(s, Prompt, maxNewTokens: 3, new HashSet<int>(), Grade);
         ev.IsCorrect([0, 1, 2, 3, 4, 5]);
         Assert.Equal(6 + 2 * 6, ev.BlockRuns); // prefill + 2 decode steps (the third token needs no forward)

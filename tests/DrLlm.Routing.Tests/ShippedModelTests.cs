@@ -71,11 +71,11 @@ public partial class ShippedModelTests
         {
             ulong seed = ExampleSearch.SeedFor(3, item.Id);
             ExampleSearchResult straight;
-            using (var s = model.CreateSession()) straight = ExampleSearch.Run(evaluator, s, item, options, seed);
+            using (var s = new SessionPool(model)) straight = ExampleSearch.Run(evaluator, s, item, options, seed);
 
             SearchCheckpoint? saved = null;
             int checkpoints = 0;
-            using (var s = model.CreateSession())
+            using (var s = new SessionPool(model))
                 Assert.Throws<Interrupted>(() => ExampleSearch.Run(evaluator, s, item, options, seed, checkpoint: c =>
                 {
                     // Round-trip through JSON, as a checkpoint file does, then "die" after the second one.
@@ -85,7 +85,7 @@ public partial class ShippedModelTests
             Assert.Equal(8, saved!.State.Simulations);
 
             ExampleSearchResult resumed;
-            using (var s = model.CreateSession()) resumed = ExampleSearch.Run(evaluator, s, item, options, seed, saved);
+            using (var s = new SessionPool(model)) resumed = ExampleSearch.Run(evaluator, s, item, options, seed, saved);
             Assert.Equal(straight.BestPath ?? [], resumed.BestPath ?? []);
             Assert.Equal(straight.Labels ?? [], resumed.Labels ?? []);
             Assert.Equal((straight.Simulations, straight.PathsEvaluated, straight.DefaultCorrect, straight.StopReason),

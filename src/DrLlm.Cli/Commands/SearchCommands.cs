@@ -31,9 +31,10 @@ public static class SearchCommands
         var state = new Option<string?>("--state") { Description = "directory for the in-progress search's checkpoint" };
         var resume = new Option<bool>("--resume") { Description = "skip examples already in --out and resume the interrupted one from --state" };
         var every = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 5, Description = "simulations between checkpoints" };
+        var sessions = new Option<int>("--sessions") { DefaultValueFactory = _ => 4, Description = "inference sessions an example's evaluations share; each keeps one path's run for reuse" };
         var noReuse = new Option<bool>("--no-prefix-reuse") { Description = "recompute every path from scratch (the baseline for the reuse benchmark)" };
         var cmd = new Command("search", "MCTS layer-path search per example; prints one JSON line per example")
-            { EngineCommands.Model, task, file, split, n, seed, sims, outFile, state, resume, every, noReuse, EngineCommands.Threads };
+            { EngineCommands.Model, task, file, split, n, seed, sims, outFile, state, resume, every, sessions, noReuse, EngineCommands.Threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var outPath = r.GetValue(outFile);
@@ -68,15 +69,15 @@ public static class SearchCommands
 
             using var output = outPath is null ? null : new StreamWriter(outPath, append: true);
             var sw = Stopwatch.StartNew();
-            using var session = decoder.CreateSession();
-            session.ReusePrefix = !r.GetValue(noReuse);
+            using var pool = new SessionPool(decoder, r.GetValue(sessions));
+            pool.ReusePrefix = !r.GetValue(noReuse);
             int index = 0;
             foreach (var item in items)
             {
                 index++;
                 if (doneIds.Contains(item.Id)) continue;
                 var resumeFrom = pending?.ExampleId == item.Id ? pending : null;
-                var result = ExampleSearch.Run(evaluator, session, item, options, ExampleSearch.SeedFor(r.GetValue(seed), item.Id),
+                var result = ExampleSearch.Run(evaluator, pool, item, options, ExampleSearch.SeedFor(r.GetValue(seed), item.Id),
                     resumeFrom, checkpointFile is null ? null : c => WriteCheckpoint(checkpointFile, c), r.GetValue(every));
                 var json = JsonSerializer.Serialize(result, Snake);
                 if (output is null) Console.WriteLine(json);
@@ -93,7 +94,7 @@ public static class SearchCommands
             }
             if (checkpointFile is not null && File.Exists(checkpointFile)) File.Delete(checkpointFile);
 
-            var summary = Summary(done, decoder.Config.NumLayers, session.ReusePrefix, sw.Elapsed.TotalSeconds);
+            var summary = Summary(done, decoder.Config.NumLayers, pool.ReusePrefix, sw.Elapsed.TotalSeconds);
             if (outPath is null) Console.Error.WriteLine(summary);
             else File.WriteAllText(outPath + ".summary.json", summary + "\n");
             return 0;

@@ -65,6 +65,18 @@ public sealed unsafe class InferenceSession : IDisposable
         _forward = new BlockForward(model, _cache);
     }
 
+    /// <summary>
+    /// How many leading steps of <paramref name="steps"/> a prefill of <paramref name="prompt"/> would reuse from the
+    /// stored run (0 when the prompt differs or reuse is off): lets a caller holding several sessions pick the best one.
+    /// </summary>
+    public int ReusableSteps(ReadOnlySpan<int> prompt, ReadOnlySpan<int> steps)
+    {
+        if (!ReusePrefix || !prompt.SequenceEqual(_prompt)) return 0;
+        int n = Math.Min(_storedSteps, steps.Length), k = 0;
+        while (k < n && _stepBlocks[k] == steps[k]) k++;
+        return k;
+    }
+
     /// <summary>Prefill with a whole path; returns the last prompt position's logits [vocab].</summary>
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, LayerPath path)
     {

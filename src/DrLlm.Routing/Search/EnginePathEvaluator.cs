@@ -4,13 +4,13 @@ namespace DrLlm.Routing.Search;
 
 /// <summary>
 /// Evaluates a path for one example on the engine: greedy generation of at most <c>maxNewTokens</c> under the path,
-/// then <c>grade</c> on the generated ids (METHOD.md: the answer graded exactly). All evaluations of one example share
-/// one session, so each evaluation reuses the steps it shares with the previous one (prompt and generated tokens).
+/// then <c>grade</c> on the generated ids (METHOD.md: the answer graded exactly). Evaluations run on a
+/// <see cref="SessionPool"/>, each on the session whose stored run shares most steps with it (prompt and generated tokens).
 /// Counts block executions (one block run over the prompt, or over one generated token, counts one): those run, and
 /// those prefix reuse saved, so full recomputation would have run <c>BlockRuns + BlockRunsSaved</c>.
 /// </summary>
 public sealed class EnginePathEvaluator(
-    InferenceSession session,
+    SessionPool sessions,
     int[] prompt,
     int maxNewTokens,
     IReadOnlySet<int> stopTokens,
@@ -23,7 +23,8 @@ public sealed class EnginePathEvaluator(
 
     public bool IsCorrect(IReadOnlyList<int> steps)
     {
-        var path = LayerPath.Create(steps, session.Config.NumLayers);
+        var path = LayerPath.Create(steps, sessions.Config.NumLayers);
+        var session = sessions.For(prompt, path.Steps.ToArray());
         long runs0 = session.BlockRuns, saved0 = session.BlockRunsSaved;
         var result = Generation.Greedy(session, prompt, path, maxNewTokens, stopTokens);
         BlockRuns += session.BlockRuns - runs0;

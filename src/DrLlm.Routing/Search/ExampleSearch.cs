@@ -34,8 +34,8 @@ public sealed record SearchCheckpoint(string ExampleId, ulong Seed, long BlockRu
 
 /// <summary>
 /// Runs the length-aware MCTS for one task item on the engine: rewards come from <see cref="TaskEvaluator"/> (the same
-/// prompt, budget, stops and grader as evaluation), and every path evaluation shares one session so prefix reuse works
-/// across them. <paramref name="checkpoint"/> is called every <paramref name="checkpointEvery"/> simulations and at the
+/// prompt, budget, stops and grader as evaluation), and path evaluations share a <see cref="SessionPool"/> so prefix
+/// reuse works across them. <paramref name="checkpoint"/> is called every <paramref name="checkpointEvery"/> simulations and at the
 /// end; a search rebuilt from such a checkpoint finishes exactly as an uninterrupted one.
 /// </summary>
 public static class ExampleSearch
@@ -48,16 +48,16 @@ public static class ExampleSearch
         return h;
     }
 
-    public static ExampleSearchResult Run(TaskEvaluator evaluator, InferenceSession session, TaskItem item,
+    public static ExampleSearchResult Run(TaskEvaluator evaluator, SessionPool sessions, TaskItem item,
         SearchOptions options, ulong seed, SearchCheckpoint? resumeFrom = null,
         Action<SearchCheckpoint>? checkpoint = null, int checkpointEvery = 5)
     {
         if (resumeFrom is not null && resumeFrom.ExampleId != item.Id)
             throw new ArgumentException($"search checkpoint is for example '{resumeFrom.ExampleId}', not '{item.Id}'");
         var (prompt, budget, stops) = evaluator.Prepare(item);
-        var pathEvaluator = new EnginePathEvaluator(session, prompt, budget, stops, ids => evaluator.Grade(item, ids).Correct);
+        var pathEvaluator = new EnginePathEvaluator(sessions, prompt, budget, stops, ids => evaluator.Grade(item, ids).Correct);
         var tree = resumeFrom is null
-            ? new SearchTree(session.Config.NumLayers, options, seed)
+            ? new SearchTree(sessions.Config.NumLayers, options, seed)
             : SearchTree.Resume(resumeFrom.State);
         long runs0 = resumeFrom?.BlockRuns ?? 0, saved0 = resumeFrom?.BlockRunsSaved ?? 0;
         double wall0 = resumeFrom?.WallSeconds ?? 0;
