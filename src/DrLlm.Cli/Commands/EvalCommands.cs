@@ -43,8 +43,7 @@ public static class EvalCommands
                 {
                     id = o.Id, level = o.Level, correct = o.Correct, answer = o.Answer, output = o.Output,
                 })));
-            foreach (var (item, o) in sample.Zip(report.Items).Take(r.GetValue(show)))
-                Console.Error.WriteLine($"  {(o.Correct ? "right" : "WRONG")}  {DrLlm.Tasks.Prompts.TaskPrompts.Base(item).Replace("\n", " ")}{o.Output.TrimEnd()}   (gold {item.Gold})");
+            Show(sample, report.Items, r.GetValue(show), withPath: false);
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 task = report.Task,
@@ -61,6 +60,14 @@ public static class EvalCommands
             return 0;
         }));
         root.Subcommands.Add(cmd);
+    }
+
+    /// <summary>Prints the first <paramref name="count"/> questions with the model's answers to stderr.</summary>
+    private static void Show(IReadOnlyList<TaskItem> items, IReadOnlyList<ItemOutcome> outcomes, int count, bool withPath)
+    {
+        foreach (var (item, o) in items.Zip(outcomes).Take(count))
+            Console.Error.WriteLine($"  {(o.Correct ? "right" : "WRONG")}  {(withPath ? $"path {string.Join(",", o.Path)}  " : "")}" +
+                $"{DrLlm.Tasks.Prompts.TaskPrompts.Base(item).Replace("\n", " ")}{o.Output.TrimEnd()}   (gold {item.Gold})");
     }
 
     /// <summary>Baseline (default path) and routed runs on the same items: accuracy, Δ, layers, actions, router overhead.</summary>
@@ -83,8 +90,7 @@ public static class EvalCommands
                 routerSeconds += rs;
                 routedSeconds += ts;
             }
-        foreach (var (item, o) in sample.Zip(outcomes).Take(show))
-            Console.Error.WriteLine($"  {(o.Correct ? "right" : "WRONG")}  path {string.Join(",", o.Path)}  {DrLlm.Tasks.Prompts.TaskPrompts.Base(item).Replace("\n", " ")}{o.Output.TrimEnd()}   (gold {item.Gold})");
+        Show(sample, outcomes, show, withPath: true);
         int n = outcomes.Count;
         double acc = outcomes.Average(o => o.Correct ? 1.0 : 0.0), layers = outcomes.Average(o => (double)o.Path.Length);
         Console.WriteLine(JsonSerializer.Serialize(new

@@ -111,14 +111,9 @@ public sealed unsafe class InferenceSession : IDisposable
     public void RunStep(int block)
     {
         if (!_inPrefill) throw new InvalidOperationException("RunStep outside a prefill: call BeginPrefill first");
-        if ((uint)block >= (uint)_c.NumLayers)
-            throw new ArgumentException($"layer path step {_stepCount} is block {block}; the model has blocks 0..{_c.NumLayers - 1}");
         int k = _stepCount;
-        if (k >= _maxSteps) throw new ArgumentException($"layer path exceeds 2L = {_maxSteps} steps");
-        if (k > 0 && block < _stepBlocks[k - 1])
-            throw new ArgumentException($"layer path step {k} goes back from block {_stepBlocks[k - 1]} to {block}");
-        if (k > 1 && block == _stepBlocks[k - 1] && block == _stepBlocks[k - 2])
-            throw new ArgumentException($"layer path runs block {block} more than twice (step {k})");
+        LayerPath.CheckStep(k, block, k > 0 ? _stepBlocks[k - 1] : -1, k > 1 ? _stepBlocks[k - 2] : -1, _c.NumLayers);
+        LayerPath.CheckLength(k + 1, _c.NumLayers);
 
         _stepCount++;
         if (_reusing && k < _storedSteps && _stepBlocks[k] == block)

@@ -29,20 +29,32 @@ public sealed class LayerPath : IEquatable<LayerPath>
         var s = steps.ToArray();
         if (numBlocks <= 0) throw new ArgumentException($"numBlocks must be positive, got {numBlocks}");
         if (s.Length == 0) throw new ArgumentException("layer path is empty: at least one block must run");
-        if (s.Length > 2 * numBlocks)
-            throw new ArgumentException($"layer path has {s.Length} steps; at most 2L = {2 * numBlocks} are allowed");
-        var count = new int[numBlocks];
+        CheckLength(s.Length, numBlocks);
         for (int i = 0; i < s.Length; i++)
-        {
-            int b = s[i];
-            if (b < 0 || b >= numBlocks)
-                throw new ArgumentException($"layer path step {i} is block {b}; the model has blocks 0..{numBlocks - 1}");
-            if (i > 0 && b < s[i - 1])
-                throw new ArgumentException($"layer path step {i} goes back from block {s[i - 1]} to {b}; blocks must be in order (repeats adjacent)");
-            if (++count[b] > 2)
-                throw new ArgumentException($"layer path runs block {b} more than twice (step {i}); at most one repeat per block");
-        }
+            CheckStep(i, s[i], i > 0 ? s[i - 1] : -1, i > 1 ? s[i - 2] : -1, numBlocks);
         return new LayerPath(s, numBlocks);
+    }
+
+    /// <summary>
+    /// The rules for step <paramref name="step"/> running <paramref name="block"/> after <paramref name="previous"/> and
+    /// <paramref name="beforePrevious"/> (-1 when absent): a real block, never going back, at most two runs of a block
+    /// (in order, its runs are adjacent). Shared by <see cref="Create"/> and the step-by-step prefill.
+    /// </summary>
+    internal static void CheckStep(int step, int block, int previous, int beforePrevious, int numBlocks)
+    {
+        if ((uint)block >= (uint)numBlocks)
+            throw new ArgumentException($"layer path step {step} is block {block}; the model has blocks 0..{numBlocks - 1}");
+        if (previous >= 0 && block < previous)
+            throw new ArgumentException($"layer path step {step} goes back from block {previous} to {block}; blocks must be in order (repeats adjacent)");
+        if (block == previous && block == beforePrevious)
+            throw new ArgumentException($"layer path runs block {block} more than twice (step {step}); at most one repeat per block");
+    }
+
+    /// <summary>A path never exceeds 2L steps.</summary>
+    internal static void CheckLength(int steps, int numBlocks)
+    {
+        if (steps > 2 * numBlocks)
+            throw new ArgumentException($"layer path has {steps} steps; at most 2L = {2 * numBlocks} are allowed");
     }
 
     /// <summary>Parses "0,1,1,3" (commas or spaces).</summary>

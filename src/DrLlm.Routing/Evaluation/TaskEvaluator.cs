@@ -49,8 +49,12 @@ public sealed class TaskEvaluator(Decoder model, ITokenizer tokenizer, ModelKind
     public ItemOutcome Run(InferenceSession session, TaskItem item, LayerPath path)
     {
         var (prompt, budget, stops) = Prepare(item);
-        var result = Generation.Greedy(session, prompt, path, budget, stops);
-        var output = tokenizer.Decode(result.Tokens, skipSpecialTokens: true);
+        return Outcome(item, Generation.Greedy(session, prompt, path, budget, stops).Tokens, path);
+    }
+
+    private ItemOutcome Outcome(TaskItem item, int[] generated, LayerPath path)
+    {
+        var output = tokenizer.Decode(generated, skipSpecialTokens: true);
         var grade = Grader.Grade(item, output);
         return new ItemOutcome(item.Id, item.Level, grade.Correct, output, grade.Answer, path.Steps.ToArray());
     }
@@ -64,10 +68,7 @@ public sealed class TaskEvaluator(Decoder model, ITokenizer tokenizer, ModelKind
     {
         var (prompt, budget, stops) = Prepare(item);
         var routed = Routers.RoutedInference.Generate(session, routers, prompt, budget, stops);
-        var output = tokenizer.Decode(routed.Generation.Tokens, skipSpecialTokens: true);
-        var grade = Grader.Grade(item, output);
-        return (new ItemOutcome(item.Id, item.Level, grade.Correct, output, grade.Answer, routed.Path.Steps.ToArray()),
-            routed.Decisions, routed.RouterSeconds, routed.TotalSeconds);
+        return (Outcome(item, routed.Generation.Tokens, routed.Path), routed.Decisions, routed.RouterSeconds, routed.TotalSeconds);
     }
 
     /// <summary>Evaluates every item under the path <paramref name="pathFor"/> gives it (the default path for a baseline).</summary>
