@@ -22,7 +22,7 @@ public class PretrainCliTests
         Assert.True(code == 0, err + output);
         Assert.Contains("step      4/4", output);
         Assert.Contains("tok/s", output);
-        Assert.Contains("held-out loss", output);
+        Assert.Contains("held-out answer loss", output);
         Assert.Contains("% of the 2-thread GEMM peak", output);
 
         (code, _, err) = Drllm("pretrain", "--out", run, "--config", config);

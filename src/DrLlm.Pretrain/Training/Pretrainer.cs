@@ -71,14 +71,15 @@ public sealed unsafe class Pretrainer : IDisposable
     }
 
     /// <summary>
-    /// Mean loss over EvalBatches held-out batches: the corpus under seed + <see cref="PretrainOptions.EvalSeedOffset"/>,
-    /// always from its first example, so evaluations along a run compare like with like. Touches no training state
-    /// other than the activation buffers.
+    /// Mean loss per answer token (completion tokens and the closing EOS, whatever the training loss counts) over
+    /// EvalBatches held-out batches: the corpus under seed + <see cref="PretrainOptions.EvalSeedOffset"/>, always from its
+    /// first example, so evaluations along a run, and runs with and without prompt loss, compare like with like. Touches
+    /// no training state other than the activation buffers.
     /// </summary>
     public double Evaluate()
     {
         if (Options.EvalBatches == 0) return double.NaN;
-        var held = new SequencePacker(Corpus, Options.Seed + PretrainOptions.EvalSeedOffset, Options.SeqLen, Options.CompletionOnlyLoss);
+        var held = new SequencePacker(Corpus, Options.Seed + PretrainOptions.EvalSeedOffset, Options.SeqLen, completionOnly: true);
         double sum = 0;
         for (int i = 0; i < Options.EvalBatches; i++)
         {

@@ -49,7 +49,7 @@ public static class TrainingRun
             if (o.EvalInterval > 0 && s.Step % o.EvalInterval == 0)
             {
                 evalLoss = trainer.Evaluate();
-                log($"step {s.Step,6}/{o.Steps}  held-out loss {evalLoss:F4}");
+                log($"step {s.Step,6}/{o.Steps}  held-out answer loss {evalLoss:F4}");
             }
             if (o.CheckpointInterval > 0 && s.Step % o.CheckpointInterval == 0) trainer.SaveCheckpoint(ckpt);
         }
