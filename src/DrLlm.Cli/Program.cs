@@ -10,4 +10,5 @@ EvalCommands.Add(root);
 PretrainCommands.Add(root);
 SearchCommands.Add(root);
 RouterCommands.Add(root);
+ClusterCommands.Add(root);
 return root.Parse(args).Invoke();

@@ -1,0 +1,162 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using DrLlm.Cluster;
+using DrLlm.Cluster.Hosts;
+using DrLlm.Cluster.Node;
+using DrLlm.Cluster.Spec;
+
+namespace DrLlm.Cli.Commands;
+
+/// <summary>
+/// The cluster: <c>drllm node</c> joins it as a worker; <c>drllm sweep launch|status|cancel</c> and <c>drllm nodes</c> write
+/// intents to and read state from its PostgreSQL database (never from a node).
+/// </summary>
+public static class ClusterCommands
+{
+    private static readonly Option<string?> Db = new("--db")
+    {
+        Description = "cluster database connection string, e.g. Host=127.0.0.1;Port=55432;Username=drllm;Database=drllm " +
+                      "(deploy/postgres.sh url prints it); default: $DRLLM_DB",
+    };
+
+    private static string ConnectionString(ParseResult r) =>
+        r.GetValue(Db) ?? Environment.GetEnvironmentVariable("DRLLM_DB")
+        ?? throw new ArgumentException("--db: no connection string (pass --db CONNSTR or set DRLLM_DB; deploy/postgres.sh start prints one)");
+
+    public static void Add(RootCommand root)
+    {
+        root.Subcommands.Add(Node());
+        root.Subcommands.Add(Nodes());
+        var sweep = new Command("sweep", "launch, follow and cancel sweeps (base models × tasks × settings × seeds)");
+        sweep.Subcommands.Add(Launch());
+        sweep.Subcommands.Add(Status());
+        sweep.Subcommands.Add(Cancel());
+        root.Subcommands.Add(sweep);
+    }
+
+    private static Command Node()
+    {
+        var models = new Option<string[]>("--models")
+        {
+            Description = "models to host: NAME=PATH[,NAME=PATH…] (HF directory or GGUF file), or NAME=standin:latency=20ms,blocks=8",
+            Required = true, AllowMultipleArgumentsPerToken = true,
+        };
+        var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 2, Description = "actors per model this node runs at once" };
+        var id = new Option<string?>("--id") { Description = "node id (default: host-pid-random)" };
+        var cmd = new Command("node", "join the cluster as a worker node; Ctrl-C or SIGTERM checkpoints running work and leaves")
+            { Db, models, concurrency, id, EngineCommands.Threads };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var cs = ConnectionString(r);
+            var node = new ClusterNode(new NodeOptions(cs, ModelSources.Parse(r.GetValue(models)!), r.GetValue(concurrency),
+                r.GetValue(EngineCommands.Threads), r.GetValue(id)));
+            using var stop = new CancellationTokenSource();
+            void Leave(PosixSignalContext c) { c.Cancel = true; stop.Cancel(); }
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Leave);
+            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, Leave);
+            try { node.RunAsync(stop.Token).GetAwaiter().GetResult(); }
+            catch (Npgsql.NpgsqlException e) { throw new InvalidOperationException($"cannot reach the cluster database ({e.Message})", e); }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Nodes()
+    {
+        var cmd = new Command("nodes", "list the cluster's nodes, their models and heartbeats") { Db };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var nodes = ClusterClient.NodesAsync(ConnectionString(r)).GetAwaiter().GetResult();
+            if (nodes.Count == 0) { Console.WriteLine("no nodes have joined (start one with drllm node --db … --models NAME=PATH)"); return 0; }
+            Console.WriteLine($"{"node",-36} {"status",-8} {"beat",6} {"conc",4}  models");
+            foreach (var n in nodes)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{n.Id,-36} {n.Status,-8} {n.HeartbeatAge,5:F1}s {n.Concurrency,4}  {n.Models}"));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Launch()
+    {
+        var spec = new Argument<string>("SPEC") { Description = "sweep spec, JSON or YAML (README: Sweeps)" };
+        var wait = new Option<bool>("--wait") { Description = "wait until the sweep ends, then print its status (exit 1 unless it is done)" };
+        var cmd = new Command("launch", "validate a sweep spec and queue it; prints the sweep id") { spec, Db, wait };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var file = r.GetValue(spec)!;
+            var parsed = SweepSpec.Load(file);
+            var cs = ConnectionString(r);
+            long id = ClusterClient.LaunchAsync(cs, parsed, File.ReadAllText(file)).GetAwaiter().GetResult();
+            int n = parsed.Experiments().Count();
+            Console.WriteLine(id);
+            Console.Error.WriteLine($"sweep {id} ({parsed.Name}) queued: {n} experiment(s) = {parsed.Models.Count} model(s) × " +
+                $"{parsed.Tasks.Count(t => t.InDomain)} in-domain task(s) × {parsed.Grid.Count} setting(s) × {parsed.Seeds.Count} seed(s)");
+            if (!r.GetValue(wait)) return 0;
+            SweepProgress p;
+            while (!(p = ClusterClient.ProgressAsync(cs, id).GetAwaiter().GetResult()).IsFinished) Thread.Sleep(1000);
+            Console.Error.Write(Render(cs, id));
+            return p.Status == "done" ? 0 : 1;
+        }));
+        return cmd;
+    }
+
+    private static Command Status()
+    {
+        var id = new Argument<long>("ID") { Description = "sweep id (drllm sweep launch prints it)" };
+        var cmd = new Command("status", "a sweep's progress per stage, its experiments and failures") { id, Db };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            Console.Write(Render(ConnectionString(r), r.GetValue(id)));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Cancel()
+    {
+        var id = new Argument<long>("ID") { Description = "sweep id" };
+        var cmd = new Command("cancel", "cancel a sweep: unfinished work stops at its next checkpoint; finished results stay") { id, Db };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var was = ClusterClient.CancelAsync(ConnectionString(r), r.GetValue(id)).GetAwaiter().GetResult();
+            Console.WriteLine(was is "queued" or "running" ? $"sweep {r.GetValue(id)}: cancelling (was {was})" : $"sweep {r.GetValue(id)} is already {was}; nothing to cancel");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static string Bar(int done, int total, int width = 30)
+    {
+        int filled = total == 0 ? 0 : (int)Math.Round((double)done / total * width);
+        return $"[{new string('#', filled)}{new string('.', width - filled)}] {done,4}/{total,-4}";
+    }
+
+    private static string Render(string cs, long id)
+    {
+        var p = ClusterClient.ProgressAsync(cs, id).GetAwaiter().GetResult();
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        sb.AppendLine($"sweep {p.Id} ({p.Name}): {p.Status}; {p.Experiments} experiment(s), {p.ExperimentsFailed} failed, {p.Failures} failure record(s)");
+        sb.AppendLine($"  search    {Bar(p.TreesFinished, p.Trees)} trees");
+        sb.AppendLine($"  train     {Bar(p.TrainingsFinished, p.Trainings)} router sets");
+        sb.AppendLine($"  evaluate  {Bar(p.EvaluationsFinished, p.Evaluations)} evaluations");
+        sb.AppendLine($"  done      {Bar(p.ExperimentsDone, p.Experiments)} experiments");
+        var exps = ClusterClient.ExperimentsAsync(cs, id).GetAwaiter().GetResult();
+        if (exps.Count > 0)
+        {
+            sb.AppendLine($"  {"id",5} {"model",-12} {"task",-10} {"settings",-34} {"seed",4} {"stage",-8} {"status",-9} {"base",6} {"routed",6} {"Δ",6} {"saved",6}");
+            static string F(double? x, string fmt) => x is { } v ? v.ToString(fmt, CultureInfo.InvariantCulture) : "-";
+            foreach (var e in exps)
+            {
+                sb.AppendLine(string.Create(inv, $"  {e.Id,5} {e.Model,-12} {e.Task,-10} {e.Settings,-34} {e.Seed,4} {e.Stage,-8} {e.Status,-9} " +
+                    $"{F(e.BaselineAccuracy, "F3"),6} {F(e.RoutedAccuracy, "F3"),6} {F(e.Delta, "+0.000;-0.000;0.000"),6} {F(e.LayersSaved, "F2"),6}"));
+                if (e.Error is not null) sb.AppendLine($"        error: {e.Error}");
+            }
+        }
+        foreach (var f in ClusterClient.FailuresAsync(cs, id).GetAwaiter().GetResult())
+            sb.AppendLine($"  failure: {f.Actor} {f.Key}{(f.Node is null ? "" : $" on {f.Node}")}: {f.Reason}");
+        return sb.ToString();
+    }
+}

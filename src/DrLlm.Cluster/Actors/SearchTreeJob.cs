@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using DrLlm.Cluster.Data;
+using DrLlm.Cluster.Node;
+using DrLlm.Cluster.Spec;
+using DrLlm.Routing.Search;
+using Microsoft.EntityFrameworkCore;
+using Quartz;
+using ClusterNode = DrLlm.Cluster.Node.ClusterNode;
+
+namespace DrLlm.Cluster.Actors;
+
+/// <summary>
+/// The SearchTree actor (identity: experiment + example): runs the example's MCTS on the local ModelHost, saving the
+/// tree to its row every checkpoint_every simulations, and resumes from that row wherever it runs next. Each execution
+/// claims the tree by bumping its fencing token (attempt) and writes only while the token is still its own, so after a
+/// failover the presumed-dead execution can never write over its successor. Leaving nodes save and hand the tree back.
+/// </summary>
+[DisallowConcurrentExecution]
+public sealed class SearchTreeJob : ActorJob
+{
+    protected override async Task Run(ClusterNode node, long id, IJobExecutionContext context)
+    {
+        var started = Stopwatch.StartNew();
+        await using var db = node.OpenDb();
+        var tree = await Retry.Run(() => db.SearchTrees.AsNoTracking().SingleOrDefaultAsync(t => t.Id == id));
+        if (tree is null || tree.Status is not ("pending" or "running")) return;
+        var example = await Retry.Run(() => db.Examples.AsNoTracking().SingleAsync(x => x.Id == tree.ExampleId));
+        var experiment = await Retry.Run(() => db.Experiments.AsNoTracking().SingleAsync(x => x.Id == tree.ExperimentId));
+        var host = node.Host(experiment.Model);
+        if (host is null) return; // not placed here (the execution group says otherwise only if the model failed to load)
+
+        int attempt = await node.Scalar<int>("""
+            update search_trees set status = 'running', node_id = $2, attempt = attempt + 1, executions = executions + 1,
+                   resumed_from = case when state is null then resumed_from else simulations end, updated_at = now()
+            where id = $1 and status in ('pending', 'running') returning attempt
+            """, id, node.Id);
+        if (attempt == 0) return;
+        string key = $"tree-{id}";
+        try
+        {
+            var settings = ExperimentSettings.FromJson(experiment.Settings);
+            var item = ReadItem(example.Item, $"example {example.Id}");
+            ulong seed = unchecked((ulong)tree.Seed);
+            SearchCheckpoint? resume = tree.State is null ? null
+                : new SearchCheckpoint(item.Id, seed, tree.BlockRuns, tree.BlockRunsSaved, tree.SearchSeconds, SearchState.FromJson(tree.State, $"search tree {id} checkpoint"));
+            if (resume is not null) node.Log($"{key}: resuming at simulation {resume.State.Simulations} (attempt {attempt})");
+
+            var run = host.Search(item, settings.Search, seed, settings.Sessions, resume, c =>
+            {
+                int n = node.Exec("""
+                    update search_trees set state = $3::jsonb, simulations = $4, block_runs = $5, block_runs_saved = $6, search_seconds = $7,
+                           checkpointed_at = now(), updated_at = now()
+                    where id = $1 and attempt = $2 and status = 'running'
+                    """, id, attempt, c.State.ToJson(), c.State.Simulations, c.BlockRuns, c.BlockRunsSaved, c.WallSeconds).GetAwaiter().GetResult();
+                if (n == 0) throw new SupersededException($"{key}: taken over or cancelled");
+                if (node.Stopping.IsCancellationRequested && c.State.StopReason is null) throw new ReleasedException();
+            }, settings.CheckpointEvery, key);
+
+            var r = run.Result;
+            int done = await node.Exec("""
+                update search_trees set status = 'done', simulations = $3, paths_evaluated = $4, default_correct = $5, best_path = $6,
+                       best_correct = $7, labels = $8, stop_reason = $9, block_runs = $10, block_runs_saved = $11, search_seconds = $12,
+                       job_seconds = job_seconds + $13, eval_seconds = eval_seconds + $14, error = null, finished_at = now(), updated_at = now()
+                where id = $1 and attempt = $2 and status = 'running'
+                """, id, attempt, r.Simulations, r.PathsEvaluated, r.DefaultCorrect, r.BestPath, r.BestCorrect, r.Labels, r.StopReason,
+                r.BlockRuns, r.BlockRunsSaved, r.WallSeconds, started.Elapsed.TotalSeconds, run.EvalSeconds);
+            if (done == 1) node.Log($"{key}: done, {r.Simulations} simulations, best {(r.BestPath is null ? "none" : $"{r.BestPath.Length} steps")}");
+        }
+        catch (ReleasedException)
+        {
+            await node.Exec("update search_trees set status = 'pending', node_id = null, job_seconds = job_seconds + $3, updated_at = now() where id = $1 and attempt = $2 and status = 'running'",
+                id, attempt, started.Elapsed.TotalSeconds);
+            node.Log($"{key}: checkpointed and released (node leaving)");
+        }
+        catch (SupersededException) { }
+        catch (Exception e) when (IsUserError(e))
+        {
+            var reason = $"{key} ({example.Task} {example.ItemId}): {e.Message}";
+            int n = await node.Exec("update search_trees set status = 'failed', error = $3, updated_at = now() where id = $1 and attempt = $2 and status = 'running'", id, attempt, reason);
+            if (n == 1) await node.Fail("SearchTree", key, reason, experiment.SweepId, experiment.Id);
+            node.Log($"{key}: failed: {reason}");
+        }
+        catch (Exception e) when (Retry.IsTransient(e))
+        {
+            // The database stayed away past the retry window: leave the tree as it is; the Sweep actor re-schedules it.
+            await Task.Delay(1000);
+            node.Log($"{key}: database unavailable ({e.Message}); the tree will be re-run from its checkpoint");
+        }
+        catch (Exception e)
+        {
+            try { await node.Exec("update search_trees set error = $2, updated_at = now() where id = $1", id, $"{e.GetType().Name}: {e.Message}"); }
+            catch (Exception) { }
+            throw;
+        }
+    }
+}
