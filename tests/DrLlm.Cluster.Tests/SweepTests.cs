@@ -1,0 +1,170 @@
+using DrLlm.Tests.Shared;
+
+namespace DrLlm.Cluster.Tests;
+
+/// <summary>Whole sweeps on real node processes against the test PostgreSQL, on the stand-in model host.</summary>
+[Collection("pg")]
+public sealed class SweepTests(PostgresServer pg)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+
+    private static void WaitDone(string cs, long sweep, params NodeProcess[] nodes) =>
+        Db.WaitFor(() => Db.SweepStatus(cs, sweep) is "done" or "failed" or "cancelled", Patience, () => Db.Diagnostics(cs, sweep, nodes));
+
+    private static void AssertComplete(string cs, long sweep, params NodeProcess[] nodes)
+    {
+        string diag() => Db.Diagnostics(cs, sweep, nodes);
+        Assert.True(Db.SweepStatus(cs, sweep) == "done", diag());
+        Assert.True(Db.Scalar<long>(cs, $"select count(*) from experiments where sweep_id = {sweep} and status <> 'done'") == 0, diag());
+        // every searched example: exactly one tree, finished
+        Assert.Equal(0L, Db.Scalar<long>(cs, $"""
+            select count(*) from examples x left join search_trees t on t.example_id = x.id
+            where x.role = 'search' and x.experiment_id in (select id from experiments where sweep_id = {sweep}) and (t.id is null or t.status <> 'done')
+            """));
+        // every evaluated example: exactly one result per evaluation of its task
+        Assert.Equal(0L, Db.Scalar<long>(cs, $"""
+            select count(*) from evaluations v join examples x on x.experiment_id = v.experiment_id and x.role = 'eval' and x.task = v.task
+            where v.experiment_id in (select id from experiments where sweep_id = {sweep})
+              and (select count(*) from evaluation_results r where r.evaluation_id = v.id and r.example_id = x.id) <> 1
+            """));
+        Assert.Equal(0L, Db.Scalar<long>(cs, $"select count(*) from evaluations where status <> 'done' and experiment_id in (select id from experiments where sweep_id = {sweep})"));
+    }
+
+    [Fact]
+    public void One_node_and_three_nodes_give_the_same_results_even_when_a_node_leaves_mid_sweep()
+    {
+        var yaml = Specs.Standin("det", "sa", n: 8, sims: 16, every: 4, seeds: "[0, 1]");
+        const string model = "sa=standin:latency=15ms,blocks=8";
+
+        var cs1 = pg.CreateDatabase();
+        string one;
+        using (var n1 = new NodeProcess(cs1, "solo", model, concurrency: 4))
+        {
+            long s = Specs.Launch(cs1, yaml);
+            WaitDone(cs1, s, n1);
+            AssertComplete(cs1, s, n1);
+            one = Db.Fingerprint(cs1, s);
+        }
+
+        var cs3 = pg.CreateDatabase();
+        using var a = new NodeProcess(cs3, "a", model);
+        using var b = new NodeProcess(cs3, "b", model);
+        using var c = new NodeProcess(cs3, "c", model);
+        long s3 = Specs.Launch(cs3, yaml);
+        // Node c leaves (SIGTERM) while it runs a search: it must checkpoint, hand the tree back and leave cleanly.
+        Db.WaitFor(() => Db.Scalar<long>(cs3, "select count(*) from search_trees where node_id = 'c' and status = 'running' and simulations >= 4") > 0,
+            Patience, () => Db.Diagnostics(cs3, s3, a, b, c));
+        Assert.Equal(0, c.Terminate());
+        Assert.Contains("checkpointed and released", c.Log);
+        Assert.Equal("left", Db.Scalar<string>(cs3, "select status from nodes where id = 'c'"));
+        WaitDone(cs3, s3, a, b, c);
+        AssertComplete(cs3, s3, a, b, c);
+        Assert.True(Db.Scalar<long>(cs3, "select count(*) from search_trees where resumed_from >= 4") > 0, "a released tree resumed from its checkpoint");
+        Assert.Equal(one, Db.Fingerprint(cs3, s3));
+        // the work really was spread
+        Assert.True(Db.Scalar<long>(cs3, "select count(distinct node_id) from search_trees") >= 2);
+    }
+
+    [Fact]
+    public void A_node_killed_mid_search_loses_at_most_a_checkpoint_interval_and_the_sweep_completes()
+    {
+        var cs = pg.CreateDatabase();
+        var traceDir = Directory.CreateTempSubdirectory("drllm-trace-").FullName;
+        const int every = 5, sims = 30;
+        NodeProcess Start(string name) => new(cs, name, $"sa=standin:latency=30ms,blocks=8,trace={Path.Combine(traceDir, name)}.log", concurrency: 2);
+        using var a = Start("a");
+        using var b = Start("b");
+        using var c = Start("c");
+        long s = Specs.Launch(cs, Specs.Standin("failover", "sa", n: 12, sims: sims, every: every));
+        Db.WaitFor(() => Db.Scalar<long>(cs, $"select count(*) from search_trees where node_id = 'b' and status = 'running' and simulations >= {every}") > 0,
+            Patience, () => Db.Diagnostics(cs, s, a, b, c));
+        var victims = Db.Rows(cs, "select id from search_trees where node_id = 'b' and status = 'running'").Select(r => (long)r[0]!).ToList();
+        b.KillHard();
+        WaitDone(cs, s, a, b, c);
+        AssertComplete(cs, s, a, b, c);
+
+        // The killed node's trees were finished elsewhere, resumed from their checkpoint.
+        foreach (var id in victims)
+        {
+            var row = Db.Rows(cs, $"select node_id, executions, resumed_from, simulations from search_trees where id = {id}")[0];
+            Assert.NotEqual("b", (string)row[0]!);
+            Assert.True((int)row[1]! >= 2, $"tree {id} ran again after the kill");
+            Assert.True(row[2] is int r && r >= every, $"tree {id} resumed from a checkpoint, not from scratch ({row[2]})");
+        }
+        // Simulations redone = simulations run in total (every node's trace) − the tree's final count; at most the interval.
+        var runs = Directory.GetFiles(traceDir).SelectMany(File.ReadAllLines).Where(l => l.Length > 0)
+            .GroupBy(l => l.Split(' ')[0]).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var id in victims)
+        {
+            int redone = runs[$"tree-{id}"] - sims;
+            Assert.InRange(redone, 0, every);
+        }
+        // Training and evaluation completed; the failover was recorded by Quartz's recovery, not by a failure.
+        Assert.Equal(0L, Db.Scalar<long>(cs, "select count(*) from failures"));
+        Assert.True(Db.Scalar<long>(cs, "select count(*) from router_checkpoints") == 1);
+    }
+
+    [Fact]
+    public void Bad_input_fails_the_actor_with_its_reason_and_the_rest_goes_on()
+    {
+        var cs = pg.CreateDatabase();
+        // Node a hosts only an unrelated model at first: the sweep expands, but sa's searches wait for a node that hosts sa.
+        using var a = new NodeProcess(cs, "a", "other=standin:latency=1ms,blocks=4");
+        long s = Specs.Launch(cs, Specs.Standin("bad", "sa, ghost", n: 6, sims: 8, every: 4));
+        Db.WaitFor(() => Db.SweepStatus(cs, s) == "running", Patience, () => Db.Diagnostics(cs, s, a));
+        // A corrupt checkpoint on one tree.
+        long corrupt = Db.Scalar<long>(cs, "select min(id) from search_trees");
+        Db.Exec(cs, $"update search_trees set state = '{{\"version\": 99, \"num_blocks\": 8}}' where id = {corrupt}");
+        // Node b's copy of sa fails to load; node c's loads.
+        using var b = new NodeProcess(cs, "b", "sa=standin:fail=disk read error");
+        Db.WaitFor(() => Db.Scalar<string>(cs, "select status from model_hosts where node_id = 'b'") == "failed", Patience, () => b.Log);
+        using var c = new NodeProcess(cs, "c", "sa=standin:latency=5ms,blocks=8");
+        Db.WaitFor(() => Db.SweepStatus(cs, s) is "done" or "failed", Patience, () => Db.Diagnostics(cs, s, a, b, c));
+        string diag() => Db.Diagnostics(cs, s, a, b, c);
+
+        Assert.Contains("disk read error", Db.Scalar<string>(cs, "select error from model_hosts where node_id = 'b' and model = 'sa'"));
+        Assert.Equal("sa:failed", Db.Scalar<string>(cs, "select models from v_nodes where id = 'b'"));
+        Assert.Equal("done", Db.SweepStatus(cs, s));
+        // unknown model: its experiment failed with the reason, nothing else did
+        var ghost = Db.Rows(cs, $"select status, error from experiments where sweep_id = {s} and model = 'ghost'")[0];
+        Assert.Equal("failed", ghost[0]);
+        Assert.Contains("unknown model 'ghost'", (string)ghost[1]!);
+        Assert.True(Db.Scalar<string>(cs, $"select status from experiments where sweep_id = {s} and model = 'sa'") == "done", diag());
+        // the corrupt tree failed with a reason naming it; the others finished and the routers trained on them
+        var bad = Db.Rows(cs, $"select status, error from search_trees where id = {corrupt}")[0];
+        Assert.Equal("failed", bad[0]);
+        Assert.Contains($"search tree {corrupt} checkpoint", (string)bad[1]!);
+        Assert.Contains("version 99", (string)bad[1]!);
+        Assert.Equal(5L, Db.Scalar<long>(cs, "select count(*) from search_trees where status = 'done'"));
+        // every failure is on record with where and why
+        var failures = Db.Rows(cs, "select actor, reason from failures order by id").Select(r => $"{r[0]}: {r[1]}").ToList();
+        Assert.Contains(failures, f => f.StartsWith("ModelHost: model 'sa' failed to load", StringComparison.Ordinal) && f.Contains("disk read error"));
+        Assert.Contains(failures, f => f.StartsWith("Experiment: unknown model 'ghost'", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("SearchTree: tree-", StringComparison.Ordinal) && f.Contains("version 99"));
+        // and the CLI shows them
+        var (code, output, _) = DrllmProcess.Run("sweep", "status", s.ToString(), "--db", cs);
+        Assert.Equal(0, code);
+        Assert.Contains("unknown model 'ghost'", output);
+        Assert.Contains("failure: ModelHost b/sa on b", output);
+    }
+
+    [Fact]
+    public void Cancel_stops_unfinished_work_and_keeps_what_is_done()
+    {
+        var cs = pg.CreateDatabase();
+        using var a = new NodeProcess(cs, "a", "sa=standin:latency=40ms,blocks=8", concurrency: 2);
+        long s = Specs.Launch(cs, Specs.Standin("cancel", "sa", n: 12, sims: 40, every: 5));
+        Db.WaitFor(() => Db.Scalar<long>(cs, "select count(*) from search_trees where status = 'done'") >= 1, Patience, () => Db.Diagnostics(cs, s, a));
+        var (code, output, _) = DrllmProcess.Run("sweep", "cancel", s.ToString(), "--db", cs);
+        Assert.Equal(0, code);
+        Assert.Contains("cancelling", output);
+        Db.WaitFor(() => Db.SweepStatus(cs, s) == "cancelled", Patience, () => Db.Diagnostics(cs, s, a));
+        long done = Db.Scalar<long>(cs, "select count(*) from search_trees where status = 'done'");
+        Assert.True(done >= 1);
+        Assert.Equal(12 - done, Db.Scalar<long>(cs, "select count(*) from search_trees where status = 'cancelled'"));
+        Thread.Sleep(1500); // a running search stops at its next checkpoint and writes nothing more
+        Assert.Equal(0L, Db.Scalar<long>(cs, "select count(*) from search_trees where status = 'running'"));
+        Assert.Equal(done, Db.Scalar<long>(cs, "select count(*) from search_trees where status = 'done'"));
+        Assert.Equal("cancelled", Db.Scalar<string>(cs, $"select status from experiments where sweep_id = {s}"));
+    }
+}
