@@ -96,10 +96,17 @@ public static class ClusterClient
         return list;
     }
 
+    /// <summary>The sweep's failures, and the load failures of the models it uses.</summary>
     public static async Task<IReadOnlyList<(string Actor, string Key, string? Node, string Reason)>> FailuresAsync(string connectionString, long sweepId)
     {
         await using var conn = await Open(connectionString);
-        await using var cmd = new NpgsqlCommand("select actor, actor_key, node_id, reason from failures where sweep_id = $1 order by id", conn);
+        await using var cmd = new NpgsqlCommand("""
+            select actor, actor_key, node_id, reason from failures
+            where sweep_id = $1
+               or (sweep_id is null and actor = 'ModelHost'
+                   and reverse(split_part(reverse(actor_key), '/', 1)) in (select model from experiments where sweep_id = $1))
+            order by id
+            """, conn);
         cmd.Parameters.Add(new() { Value = sweepId });
         await using var r = await cmd.ExecuteReaderAsync();
         var list = new List<(string, string, string?, string)>();

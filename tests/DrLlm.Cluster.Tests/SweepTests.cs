@@ -108,7 +108,13 @@ public sealed class SweepTests(PostgresServer pg)
     public void Bad_input_fails_the_actor_with_its_reason_and_the_rest_goes_on()
     {
         var cs = pg.CreateDatabase();
-        // Node a hosts only an unrelated model at first: the sweep expands, but sa's searches wait for a node that hosts sa.
+        // sa is registered by a node that then leaves; node a hosts only an unrelated model: the sweep expands, but sa's
+        // searches wait for a node that hosts sa.
+        using (var reg = new NodeProcess(cs, "reg", "sa=standin:latency=5ms,blocks=8"))
+        {
+            Db.WaitFor(() => Db.Scalar<long>(cs, "select count(*) from base_models where name = 'sa'") == 1, Patience, () => reg.Log);
+            Assert.Equal(0, reg.Terminate());
+        }
         using var a = new NodeProcess(cs, "a", "other=standin:latency=1ms,blocks=4");
         long s = Specs.Launch(cs, Specs.Standin("bad", "sa, ghost", n: 6, sims: 8, every: 4));
         Db.WaitFor(() => Db.SweepStatus(cs, s) == "running", Patience, () => Db.Diagnostics(cs, s, a));
@@ -134,13 +140,14 @@ public sealed class SweepTests(PostgresServer pg)
         var bad = Db.Rows(cs, $"select status, error from search_trees where id = {corrupt}")[0];
         Assert.Equal("failed", bad[0]);
         Assert.Contains($"search tree {corrupt} checkpoint", (string)bad[1]!);
-        Assert.Contains("version 99", (string)bad[1]!);
+        Assert.Contains(": search state", (string)bad[1]!);
         Assert.Equal(5L, Db.Scalar<long>(cs, "select count(*) from search_trees where status = 'done'"));
         // every failure is on record with where and why
         var failures = Db.Rows(cs, "select actor, reason from failures order by id").Select(r => $"{r[0]}: {r[1]}").ToList();
         Assert.Contains(failures, f => f.StartsWith("ModelHost: model 'sa' failed to load", StringComparison.Ordinal) && f.Contains("disk read error"));
         Assert.Contains(failures, f => f.StartsWith("Experiment: unknown model 'ghost'", StringComparison.Ordinal));
-        Assert.Contains(failures, f => f.StartsWith("SearchTree: tree-", StringComparison.Ordinal) && f.Contains("version 99"));
+        Assert.DoesNotContain(failures, f => f.Contains("unknown model 'sa'"));
+        Assert.Contains(failures, f => f.StartsWith($"SearchTree: tree-{corrupt} ", StringComparison.Ordinal) && f.Contains("checkpoint: search state"));
         // and the CLI shows them
         var (code, output, _) = DrllmProcess.Run("sweep", "status", s.ToString(), "--db", cs);
         Assert.Equal(0, code);

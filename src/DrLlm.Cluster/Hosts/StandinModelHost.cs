@@ -20,7 +20,7 @@ namespace DrLlm.Cluster.Hosts;
 /// evaluation are the real code too, only the model is not. Results depend on blocks, seed, p and q (its identity
 /// hash), never on latency or on which node runs them.
 /// Options: latency (ms, s), blocks, seed, p, q, fail (load fails with this message: for bad-input tests),
-/// trace=FILE (one line "KEY SIMULATIONS" per simulation run, appended and flushed: tests count redone simulations).
+/// trace=FILE (one line "KEY N" per simulation run, appended and flushed: tests count redone simulations).
 /// </summary>
 public sealed class StandinModelHost : IModelHost
 {
@@ -103,11 +103,20 @@ public sealed class StandinModelHost : IModelHost
         double wall0 = resumeFrom?.WallSeconds ?? 0;
         var sw = Stopwatch.StartNew();
         SearchCheckpoint Snapshot() => new(item.Id, seed, 0, 0, wall0 + sw.Elapsed.TotalSeconds, tree.State);
+        int traced = resumeFrom?.State.Simulations ?? 0;
+        void Trace(int simulations)
+        {
+            // one line per simulation this execution ran (the last simulation ends the run without an afterEach call)
+            if (_trace is null) return;
+            lock (_trace)
+                for (; traced < simulations; traced++) _trace.WriteLine($"{traceKey} {traced + 1}");
+        }
         var r = tree.Run(ev, t =>
         {
-            if (_trace is not null) lock (_trace) _trace.WriteLine($"{traceKey} {t.State.Simulations}");
+            Trace(t.State.Simulations);
             if (t.State.Simulations % every == 0) checkpoint(Snapshot());
         });
+        Trace(r.Simulations);
         var last = Snapshot();
         checkpoint(last);
         var result = new ExampleSearchResult(item.Id, item.Task, item.Level, TaskPrompts.Base(item), r.DefaultCorrect, r.BestPath,
