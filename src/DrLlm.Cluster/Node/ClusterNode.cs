@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DrLlm.Cluster.Actors;
 using DrLlm.Cluster.Data;
 using DrLlm.Cluster.Hosts;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Quartz;
 
@@ -82,6 +83,7 @@ public sealed class ClusterNode
         foreach (var (name, source) in _options.Models)
             if (await LoadHost(name, source)) ready.Add(name);
 
+        await WarmUp();
         Scheduler = await Scheduling.Create(Id, _options.ConnectionString, ready, _options.Concurrency);
         Scheduler.Context.Add("node", this);
         await Scheduler.Start(CancellationToken.None);
@@ -97,6 +99,22 @@ public sealed class ClusterNode
             }
         }
         finally { await Leave(); }
+    }
+
+    /// <summary>Builds the EF model and compiles the actors' queries before the node takes work, so its first actors do not
+    /// pay for it (on a busy machine that is seconds).</summary>
+    private async Task WarmUp()
+    {
+        await using var db = OpenDb();
+        await Retry.Run(async () =>
+        {
+            await db.SearchTrees.AsNoTracking().SingleOrDefaultAsync(t => t.Id == -1);
+            await db.Examples.AsNoTracking().SingleOrDefaultAsync(t => t.Id == -1);
+            await db.Experiments.AsNoTracking().SingleOrDefaultAsync(t => t.Id == -1);
+            await db.Sweeps.AsNoTracking().SingleOrDefaultAsync(t => t.Id == -1);
+        });
+        var tree = new DrLlm.Routing.Search.SearchTree(8, new DrLlm.Routing.Search.SearchOptions(), 1);
+        _ = DrLlm.Routing.Search.SearchState.FromJson(tree.State.ToJson(), "warm-up");
     }
 
     private async Task<bool> LoadHost(string name, string source)

@@ -10,7 +10,10 @@ namespace DrLlm.Cluster.Node;
 /// (and loaded it) serve. Quartz never acquires a trigger of a group a node does not serve, so an actor only runs where
 /// its model's weights are already in memory (loaded once per node by the ModelHost), and a trigger whose model no
 /// live node hosts waits until one joins. A per-node execution limit of --concurrency per model group keeps a node
-/// from taking more work than it was sized for, and leaves threads for the control group.
+/// from taking more work than it was sized for when it hosts several models. With one model the thread pool alone is
+/// the limit (--concurrency threads, shared with the Sweep actors): a thread that finishes an actor is handed the next
+/// trigger at once, whereas a node at an execution limit only looks again after the idle wait (1 s), which costs
+/// throughput. Sweep actors fire with a higher priority, so the next free thread goes to them before the model's queue.
 /// Settings: check-in every 2 s and a 6 s check-in misfire threshold, so a killed node's RequestRecovery jobs re-run
 /// elsewhere within ~10 s; misfire threshold 6 s; idle wait 1 s so idle nodes notice new triggers quickly.
 /// </summary>
@@ -27,7 +30,7 @@ public static class Scheduling
 
     public static NameValueCollection Properties(string instanceId, string connectionString, IReadOnlyList<string> models, int concurrency)
     {
-        int threads = 2 + concurrency * models.Count;
+        int threads = concurrency * Math.Max(1, models.Count);
         var p = new NameValueCollection
         {
             ["quartz.scheduler.instanceName"] = SchedulerName,
@@ -51,9 +54,9 @@ public static class Scheduling
             ["quartz.serializer.type"] = "stj",
             // The schema is created by Migrator under the advisory lock (db/ plus Quartz's own script).
             ["quartz.jobStore.schemaProvisioning"] = "Validate",
-            ["quartz.executionLimit." + ControlGroup] = "2",
         };
-        foreach (var m in models) p["quartz.executionLimit." + ModelGroup(m)] = concurrency.ToString();
+        if (models.Count > 1)
+            foreach (var m in models) p["quartz.executionLimit." + ModelGroup(m)] = concurrency.ToString();
         return p;
     }
 
@@ -70,6 +73,7 @@ public static class Scheduling
         var key = new JobKey(name, jobGroup);
         var job = JobBuilder.Create<T>().WithIdentity(key).UsingJobData("id", id).RequestRecovery().Build();
         var tb = TriggerBuilder.Create().WithIdentity(name, jobGroup).ForJob(key).StartNow().WithExecutionGroup(executionGroup);
+        if (executionGroup == ControlGroup) tb = tb.WithPriority(10);
         if (repeat is { } every)
             tb = tb.WithSimpleSchedule(s => s.WithInterval(every).RepeatForever());
         try
