@@ -125,9 +125,10 @@ public sealed class RouterTrainer
                 AdamW(routers.Parameters, grad, m, v, step, lr);
                 progress?.Invoke(new RouterProgress(epoch, _o.Epochs, step, totalSteps, lossSum / seen.Total, seen.ClassAccuracy(), lr));
             }
-            var val = Evaluate(routers, ValidationIndices, out double valLoss);
+            var byBlock = new RouterMetrics[L];
+            var val = Evaluate(routers, ValidationIndices, out double valLoss, byBlock);
             history.Add(new EpochMetrics(epoch, lossSum / seen.Total, seen.ClassAccuracy(), valLoss, val.Accuracy,
-                val.MacroF1(), val.ClassAccuracy(), val.Confusion));
+                val.MacroF1(), val.ClassAccuracy(), val.Confusion, byBlock.Select(b => b.Confusion).ToArray()));
             if (stateDir is not null) SaveState(stateDir, routers, m, v, step, epoch, history);
             epochDone?.Invoke(history[^1]);
         }
@@ -135,9 +136,15 @@ public sealed class RouterTrainer
             ValidationIndices.Length, step, warm);
     }
 
-    /// <summary>Decisions of <paramref name="routers"/> on the cached features of <paramref name="examples"/> against their labels.</summary>
-    public RouterMetrics Evaluate(RouterSet routers, IReadOnlyList<int> examples, out double meanLoss)
+    /// <summary>
+    /// Decisions of <paramref name="routers"/> on the cached features of <paramref name="examples"/> against their
+    /// labels; <paramref name="byBlock"/>, when given (one slot per block), gets each router's own metrics.
+    /// </summary>
+    public RouterMetrics Evaluate(RouterSet routers, IReadOnlyList<int> examples, out double meanLoss, RouterMetrics[]? byBlock = null)
     {
+        if (byBlock is not null && byBlock.Length != _f.NumBlocks)
+            throw new ArgumentException($"per-block metrics need {_f.NumBlocks} slots, got {byBlock.Length}");
+        if (byBlock is not null) for (int l = 0; l < byBlock.Length; l++) byBlock[l] = new RouterMetrics();
         var metrics = new RouterMetrics();
         var pre = new float[routers.Windows * routers.Hidden];
         var act = new float[routers.Windows * routers.Hidden];
@@ -149,7 +156,9 @@ public sealed class RouterTrainer
                 routers[l].Forward(_f.Means(e, l), _f.WindowCounts[e], pre, act, logits);
                 int y = _f.Examples[e].Labels[l];
                 loss += _loss.Forward(logits, y);
-                metrics.Add(y, Engine.Kernels.Ops.Argmax(logits));
+                int predicted = Engine.Kernels.Ops.Argmax(logits);
+                metrics.Add(y, predicted);
+                byBlock?[l].Add(y, predicted);
             }
         meanLoss = metrics.Total == 0 ? double.NaN : loss / metrics.Total;
         return metrics;

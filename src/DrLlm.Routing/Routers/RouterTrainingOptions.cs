@@ -64,7 +64,9 @@ public sealed record RouterTrainingOptions
 }
 
 /// <summary>One epoch's outcome: mean training loss, and on the validation split the loss, per-block accuracy (mean
-/// over blocks and examples), macro-F1 over the 3 classes and recall per class (skip, execute, repeat).</summary>
+/// over blocks and examples), macro-F1 over the 3 classes, recall per class (skip, execute, repeat), the confusion
+/// matrix (rows: label, columns: decision) and the same matrix for each block's router alone (null in files written
+/// before it was kept).</summary>
 public sealed record EpochMetrics(
     int Epoch,
     double TrainLoss,
@@ -73,7 +75,8 @@ public sealed record EpochMetrics(
     double ValidationAccuracy,
     double ValidationMacroF1,
     double[] ValidationClassAccuracy,
-    long[] ValidationConfusion);
+    long[] ValidationConfusion,
+    long[][]? ValidationConfusionByBlock = null);
 
 /// <summary>Progress after an optimiser step: running mean loss and per-class accuracy of the epoch so far.</summary>
 public sealed record RouterProgress(int Epoch, int Epochs, int Step, int TotalSteps, double Loss, double[] ClassAccuracy, double LearningRate);
