@@ -35,7 +35,7 @@ public static class EvalCommands
             if (r.GetValue(routers) is { } routerDir)
             {
                 if (r.GetValue(path) is not null) throw new ArgumentException("--path and --routers exclude each other: routers choose the path");
-                return Routed(decoder, tokenizer, modelPath, routerDir, source.Name, r.GetValue(split)!, sample, r.GetValue(show));
+                return Routed(decoder, tokenizer, modelPath, routerDir, source.Name, r.GetValue(split)!, r.GetValue(seed), sample, r.GetValue(show));
             }
             var report = new TaskEvaluator(decoder, tokenizer).Evaluate(source.Name, r.GetValue(split)!, sample, _ => layerPath);
             if (r.GetValue(items) is { } itemsFile)
@@ -72,7 +72,7 @@ public static class EvalCommands
 
     /// <summary>Baseline (default path) and routed runs on the same items: accuracy, Δ, layers, actions, router overhead.</summary>
     private static int Routed(Decoder decoder, ITokenizer tokenizer, string modelPath, string routerDir, string task, string split,
-        IReadOnlyList<TaskItem> sample, int show)
+        int seed, IReadOnlyList<TaskItem> sample, int show)
     {
         var c = decoder.Config;
         var (routerSet, _) = DrLlm.Routing.Routers.RouterCheckpoint.Load(routerDir, DrLlm.Routing.Routers.BaseModelIdentity.Of(modelPath, c));
@@ -93,24 +93,20 @@ public static class EvalCommands
         Show(sample, outcomes, show, withPath: true);
         int n = outcomes.Count;
         double acc = outcomes.Average(o => o.Correct ? 1.0 : 0.0), layers = outcomes.Average(o => (double)o.Path.Length);
-        Console.WriteLine(JsonSerializer.Serialize(new
-        {
-            task,
-            split,
-            n,
-            accuracy = Math.Round(acc, 4),
-            baseline_accuracy = Math.Round(baseline.Accuracy, 4),
-            delta = Math.Round(acc - baseline.Accuracy, 4),
-            avg_layers = Math.Round(layers, 3),
-            baseline_avg_layers = Math.Round(baseline.AvgLayers, 3),
-            layers_saved = Math.Round(baseline.AvgLayers - layers, 3),
-            num_blocks = c.NumLayers,
-            // Per block: the share of items whose router said skip / execute / repeat.
-            action_frequencies = Enumerable.Range(0, c.NumLayers).Select(l => new[] { 0, 1, 2 }.Select(a => Math.Round((double)actions[l, a] / n, 4)).ToArray()).ToArray(),
-            router_overhead_s = Math.Round(routerSeconds, 4),
-            routed_wall_s = Math.Round(routedSeconds, 3),
-            baseline_wall_s = Math.Round(baseline.WallSeconds, 3),
-        }));
+        var summary = new RoutedEvalSummary(task, split, n, seed,
+            Accuracy: Math.Round(acc, 4),
+            BaselineAccuracy: Math.Round(baseline.Accuracy, 4),
+            Delta: Math.Round(acc - baseline.Accuracy, 4),
+            AvgLayers: Math.Round(layers, 3),
+            BaselineAvgLayers: Math.Round(baseline.AvgLayers, 3),
+            LayersSaved: Math.Round(baseline.AvgLayers - layers, 3),
+            NumBlocks: c.NumLayers,
+            ActionFrequencies: Enumerable.Range(0, c.NumLayers).Select(l => new[] { 0, 1, 2 }.Select(a => Math.Round((double)actions[l, a] / n, 4)).ToArray()).ToArray(),
+            RouterOverheadS: Math.Round(routerSeconds, 4),
+            RouterOverheadMsPerItem: Math.Round(routerSeconds * 1e3 / n, 4),
+            RoutedWallS: Math.Round(routedSeconds, 3),
+            BaselineWallS: Math.Round(baseline.WallSeconds, 3));
+        Console.WriteLine(JsonSerializer.Serialize(summary, RoutedEvalSummary.Json));
         return 0;
     }
 }

@@ -66,6 +66,51 @@ public static class RouterCommands
             return 0;
         }));
         root.Subcommands.Add(cmd);
+        root.Subcommands.Add(ReportCommand());
+    }
+
+    /// <summary><c>drllm router-report</c>: the Markdown tables of deploy/router-report.sh from the files the pipeline wrote.</summary>
+    private static Command ReportCommand()
+    {
+        var routers = new Option<string>("--routers") { Description = "router checkpoint directory (its routers.json holds the training metrics)", Required = true };
+        var evals = new Option<string[]>("--eval") { Description = "JSON printed by drllm eval --routers, one file per task (repeat the option)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var labels = new Option<string[]>("--labels") { Description = "search label files (drllm search --out), for the label statistics per family", AllowMultipleArgumentsPerToken = true };
+        var outFile = new Option<string?>("--out") { Description = "also write the report to this file" };
+        var cmd = new Command("router-report", "Markdown tables (paper Table 3 shape) from a router checkpoint, routed evaluations and search labels")
+            { routers, evals, labels, outFile };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var (_, meta) = RouterCheckpoint.Load(r.GetValue(routers)!);
+            var summaries = r.GetValue(evals)!.Select(DrLlm.Routing.Evaluation.RoutedEvalSummary.Read).ToList();
+            foreach (var (e, file) in summaries.Zip(r.GetValue(evals)!))
+                if (e.NumBlocks != meta.NumBlocks)
+                    throw new ArgumentException($"{file}: an evaluation of a {e.NumBlocks}-block model; the routers are for {meta.NumBlocks} blocks");
+            var stats = (r.GetValue(labels) ?? []).SelectMany(f => ReadSearchResults(f))
+                .GroupBy(e => e.Task)
+                .Select(g => (g.Key, LabelStatistics.Compute(g.Select(e => e.AsSearchResult()), meta.NumBlocks)))
+                .ToList();
+            var markdown = DrLlm.Routing.Evaluation.RouterReport.Markdown(meta, summaries, stats);
+            Console.Write(markdown);
+            if (r.GetValue(outFile) is { } f) File.WriteAllText(f, markdown);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static IEnumerable<ExampleSearchResult> ReadSearchResults(string file)
+    {
+        if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such label file");
+        int lineNo = 0;
+        foreach (var line in File.ReadLines(file))
+        {
+            lineNo++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            ExampleSearchResult? e;
+            try { e = JsonSerializer.Deserialize<ExampleSearchResult>(line, Snake); }
+            catch (JsonException ex) { throw new FormatException($"{file}:{lineNo}: not a search result line ({ex.Message})", ex); }
+            if (e is null || string.IsNullOrEmpty(e.Task)) throw new FormatException($"{file}:{lineNo}: not a search result line (no 'task')");
+            yield return e;
+        }
     }
 
     /// <summary>Recall per class as "skip 62% exec 67% repeat n/a" (n/a: no label of that class).</summary>

@@ -126,6 +126,9 @@ public sealed class RouterCliTests : IDisposable
 
         (code, output, err) = DrllmProcess.Run("eval", "--model", Demo, "--routers", routers, "--task", "mcq", "--n", "6", "--threads", "1");
         Assert.True(code == 0, err);
+        string evalFile = Path.Combine(_dir, "eval-mcq.json");
+        File.WriteAllText(evalFile, output);
+        Assert.Equal(6, Evaluation.RoutedEvalSummary.Read(evalFile).N);
         var eval = JsonDocument.Parse(output).RootElement;
         Assert.Equal(6, eval.GetProperty("n").GetInt32());
         var freq = eval.GetProperty("action_frequencies");
@@ -133,5 +136,18 @@ public sealed class RouterCliTests : IDisposable
         foreach (var block in freq.EnumerateArray()) Assert.Equal(1.0, block.EnumerateArray().Sum(x => x.GetDouble()), 1e-3);
         Assert.True(eval.GetProperty("router_overhead_s").GetDouble() >= 0);
         Assert.InRange(eval.GetProperty("avg_layers").GetDouble(), 1, 2 * DemoConfig.Value.NumLayers);
+
+        // The report: the eval's figures in the in-domain table, the labels' statistics, written to --out as printed.
+        string report = Path.Combine(_dir, "report.md");
+        (code, output, err) = DrllmProcess.Run("router-report", "--routers", routers, "--eval", evalFile, "--labels", labels, "--out", report);
+        Assert.True(code == 0, err);
+        Assert.Equal(output, File.ReadAllText(report));
+        double baseline = eval.GetProperty("baseline_accuracy").GetDouble(), routed = eval.GetProperty("accuracy").GetDouble();
+        Assert.Contains($"| mcq | 6 | {100 * baseline:F1} → {100 * routed:F1} |", output);
+        Assert.Matches(@"\| mcq \| 8 \| \d+ \|", output); // 8 searched examples in the label table
+        Assert.Contains("After epoch 2: per-block accuracy", output);
+
+        (code, output, err) = DrllmProcess.Run("router-report", "--routers", routers, "--eval", labels);
+        AssertOneLineError(code, output, err, labels);
     }
 }
