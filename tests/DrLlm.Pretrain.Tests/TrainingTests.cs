@@ -109,7 +109,8 @@ public unsafe class TrainingTests
             var s = TrainingRun.Run(t, run, _ => { }, until: 5);
             Assert.Equal(5, s.LastStep);
             Assert.True(File.Exists(Path.Combine(run, "model.safetensors")), "a stopped run exports its model");
-            Assert.Throws<ArgumentException>(() => TrainingRun.Run(t, run, _ => { }, until: 5));
+            Assert.Equal(5, TrainingRun.Run(t, run, _ => { }, until: 5).LastStep); // already there: nothing to train
+            Assert.Throws<ArgumentException>(() => TrainingRun.Run(t, run, _ => { }, until: 4));
         }
         using var resumed = Pretrainer.Resume(Path.Combine(run, TrainingRun.CheckpointFile), corpus);
         Assert.Equal(TinyOptions.Steps, TrainingRun.Run(resumed, run, _ => { }).LastStep);
