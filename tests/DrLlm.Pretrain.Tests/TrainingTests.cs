@@ -93,6 +93,31 @@ public unsafe class TrainingTests
     }
 
     [Fact]
+    public void A_run_stopped_with_until_and_resumed_ends_as_the_uninterrupted_run()
+    {
+        using var dir = new TempDir();
+        var corpus = new ArithmeticCorpus();
+        float[] straight;
+        using (var t = new Pretrainer(TinyOptions, corpus))
+        {
+            TrainingRun.Run(t, dir.File("straight"), _ => { });
+            straight = Parameters(t);
+        }
+        string run = dir.File("chunks");
+        using (var t = new Pretrainer(TinyOptions, corpus))
+        {
+            var s = TrainingRun.Run(t, run, _ => { }, until: 5);
+            Assert.Equal(5, s.LastStep);
+            Assert.True(File.Exists(Path.Combine(run, "model.safetensors")), "a stopped run exports its model");
+            Assert.Equal(5, TrainingRun.Run(t, run, _ => { }, until: 5).LastStep); // already there: nothing to train
+            Assert.Throws<ArgumentException>(() => TrainingRun.Run(t, run, _ => { }, until: 4));
+        }
+        using var resumed = Pretrainer.Resume(Path.Combine(run, TrainingRun.CheckpointFile), corpus);
+        Assert.Equal(TinyOptions.Steps, TrainingRun.Run(resumed, run, _ => { }).LastStep);
+        Assert.True(straight.AsSpan().SequenceEqual(Parameters(resumed)), "stopping at --until changed the run");
+    }
+
+    [Fact]
     public void Corrupt_or_truncated_checkpoint_is_an_error_naming_the_file()
     {
         using var dir = new TempDir();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using DrLlm.Engine.Formats;
 using DrLlm.Engine.Model;
+using DrLlm.Routing.Routers;
 
 namespace DrLlm.Cli.Commands;
 
@@ -49,22 +50,36 @@ public static class EngineCommands
         var stop = new Option<string?>("--stop") { Description = "stop token ids (default: the model's EOS ids)" };
         var tokens = new Option<string?>("--tokens") { Description = "prompt token ids, e.g. 1,2,3 (or --prompt)" };
         var prompt = new Option<string?>("--prompt") { Description = "prompt text, tokenized with the model's own tokenizer; the new text is printed" };
-        var cmd = new Command("generate", "greedy generation with a layer path; prints the new token ids as JSON, or the new text with --prompt") { Model, tokens, prompt, PathOpt, maxNew, stop, Threads, Mmap };
+        var routers = new Option<string?>("--routers") { Description = "router checkpoint (drllm train-routers): the routers choose the path at prefill; a last line gives it" };
+        var cmd = new Command("generate", "greedy generation with a layer path; prints the new token ids as JSON, or the new text with --prompt")
+            { Model, tokens, prompt, PathOpt, routers, maxNew, stop, Threads, Mmap };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
-            string? promptText = r.GetValue(prompt), tokenText = r.GetValue(tokens);
+            string? promptText = r.GetValue(prompt), tokenText = r.GetValue(tokens), routerDir = r.GetValue(routers);
             if ((promptText is null) == (tokenText is null)) throw new ArgumentException("give exactly one of --tokens and --prompt");
+            if (routerDir is not null && r.GetValue(PathOpt) is not null) throw new ArgumentException("--path and --routers exclude each other: routers choose the path");
             string modelPath = r.GetValue(Model)!;
             // --prompt: the model's tokenizer (tokenizer.json of the directory, or the GGUF's embedded vocabulary).
             var tokenizer = promptText is null ? null : DrLlm.Engine.Text.TokenizerLoader.Load(modelPath);
             var promptIds = tokenizer?.Encode(promptText!) ?? CliErrors.ParseIntList(tokenText!, "--tokens");
             using var decoder = Decoder.Load(modelPath, r.GetValue(Threads), r.GetValue(Mmap));
-            var path = ResolvePath(r.GetValue(PathOpt), decoder.Config.NumLayers);
             var stops = r.GetValue(stop) is { } s ? CliErrors.ParseIntList(s, "--stop").ToHashSet()
                 : decoder.Config.EosTokenIds.Concat(tokenizer?.EosTokenIds ?? []).ToHashSet();
+            string Output(int[] ids) => tokenizer is null ? JsonSerializer.Serialize(ids) : tokenizer.Decode(ids);
             using var session = decoder.CreateSession();
-            var result = Generation.Greedy(session, promptIds, path, r.GetValue(maxNew), stops);
-            Console.WriteLine(tokenizer is null ? JsonSerializer.Serialize(result.Tokens) : tokenizer.Decode(result.Tokens));
+            if (routerDir is null)
+            {
+                var path = ResolvePath(r.GetValue(PathOpt), decoder.Config.NumLayers);
+                Console.WriteLine(Output(Generation.Greedy(session, promptIds, path, r.GetValue(maxNew), stops).Tokens));
+                return 0;
+            }
+            var (routerSet, _) = RouterCheckpoint.Load(routerDir, BaseModelIdentity.Of(modelPath, decoder.Config));
+            var routed = RoutedInference.Generate(session, routerSet, promptIds, r.GetValue(maxNew), stops);
+            Console.WriteLine(Output(routed.Generation.Tokens));
+            // The route is the last line, so a script finds it after any number of text lines.
+            Console.WriteLine($"routed path: {string.Join(",", routed.Path.Steps)} ({routed.Path.Length} steps, " +
+                $"{decoder.Config.NumLayers} blocks; decisions {string.Join(",", routed.Decisions)}); " +
+                $"router overhead {routed.RouterSeconds * 1e3:F3} ms of {routed.TotalSeconds * 1e3:F1} ms");
             return 0;
         }));
         return cmd;

@@ -4,6 +4,7 @@ using DrLlm.Engine.Model;
 using DrLlm.Engine.Text;
 using DrLlm.Routing.Evaluation;
 using DrLlm.Tasks;
+using DrLlm.Tasks.Prompts;
 
 namespace DrLlm.Cli.Commands;
 
@@ -21,8 +22,9 @@ public static class EvalCommands
         var items = new Option<string?>("--items") { Description = "also write one JSON line per item (output, answer, correct) to this file" };
         var routers = new Option<string?>("--routers") { Description = "router checkpoint (drllm train-routers): routed run vs the default path on the same items" };
         var show = new Option<int>("--show") { DefaultValueFactory = _ => 0, Description = "print the first K questions with the model's answers to stderr" };
+        var instruct = new Option<bool>("--instruct") { Description = "prompt as an instruct model: the task's chat messages rendered with the model's chat template (default: base-model text prompts)" };
         var cmd = new Command("eval", "accuracy of a model on a task split; prints one JSON object")
-            { EngineCommands.Model, task, file, split, n, seed, path, routers, items, show, EngineCommands.Threads };
+            { EngineCommands.Model, task, file, split, n, seed, path, routers, items, show, instruct, EngineCommands.Threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             if (r.GetValue(n) < 1) throw new ArgumentException("--n must be ≥ 1");
@@ -30,20 +32,22 @@ public static class EvalCommands
             var source = TaskRegistry.Resolve(r.GetValue(task)!, r.GetValue(file));
             var sample = source.Sample(r.GetValue(split)!, r.GetValue(n), r.GetValue(seed));
             using var decoder = Decoder.Load(modelPath, r.GetValue(EngineCommands.Threads));
-            var tokenizer = TokenizerLoader.Load(modelPath);
+            var evaluator = r.GetValue(instruct)
+                ? new TaskEvaluator(decoder, TokenizerLoader.Load(modelPath), ModelKind.Instruct, ChatTemplate.Find(modelPath))
+                : new TaskEvaluator(decoder, TokenizerLoader.Load(modelPath));
             var layerPath = r.GetValue(path) is { } p ? LayerPath.Parse(p, decoder.Config.NumLayers) : LayerPath.Default(decoder.Config.NumLayers);
             if (r.GetValue(routers) is { } routerDir)
             {
                 if (r.GetValue(path) is not null) throw new ArgumentException("--path and --routers exclude each other: routers choose the path");
-                return Routed(decoder, tokenizer, modelPath, routerDir, source.Name, r.GetValue(split)!, sample, r.GetValue(show));
+                return Routed(evaluator, modelPath, routerDir, source.Name, r.GetValue(split)!, r.GetValue(seed), sample, r.GetValue(show));
             }
-            var report = new TaskEvaluator(decoder, tokenizer).Evaluate(source.Name, r.GetValue(split)!, sample, _ => layerPath);
+            var report = evaluator.Evaluate(source.Name, r.GetValue(split)!, sample, _ => layerPath);
             if (r.GetValue(items) is { } itemsFile)
                 File.WriteAllLines(itemsFile, report.Items.Select(o => JsonSerializer.Serialize(new
                 {
                     id = o.Id, level = o.Level, correct = o.Correct, answer = o.Answer, output = o.Output,
                 })));
-            Show(sample, report.Items, r.GetValue(show), withPath: false);
+            Show(evaluator, sample, report.Items, r.GetValue(show), withPath: false);
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 task = report.Task,
@@ -54,6 +58,7 @@ public static class EvalCommands
                 num_blocks = report.NumBlocks,
                 path = layerPath.ToString(),
                 seed = r.GetValue(seed),
+                prompts = evaluator.Kind == ModelKind.Instruct ? "instruct" : "base",
                 accuracy_by_level = report.AccuracyByLevel.ToDictionary(kv => kv.Key.ToString(), kv => Math.Round(kv.Value, 4)),
                 wall_s = Math.Round(report.WallSeconds, 2),
             }));
@@ -63,20 +68,20 @@ public static class EvalCommands
     }
 
     /// <summary>Prints the first <paramref name="count"/> questions with the model's answers to stderr.</summary>
-    private static void Show(IReadOnlyList<TaskItem> items, IReadOnlyList<ItemOutcome> outcomes, int count, bool withPath)
+    private static void Show(TaskEvaluator evaluator, IReadOnlyList<TaskItem> items, IReadOnlyList<ItemOutcome> outcomes, int count, bool withPath)
     {
         foreach (var (item, o) in items.Zip(outcomes).Take(count))
             Console.Error.WriteLine($"  {(o.Correct ? "right" : "WRONG")}  {(withPath ? $"path {string.Join(",", o.Path)}  " : "")}" +
-                $"{DrLlm.Tasks.Prompts.TaskPrompts.Base(item).Replace("\n", " ")}{o.Output.TrimEnd()}   (gold {item.Gold})");
+                $"{evaluator.PromptText(item).Replace("\n", " ")}{o.Output.TrimEnd()}   (gold {item.Gold})");
     }
 
     /// <summary>Baseline (default path) and routed runs on the same items: accuracy, Δ, layers, actions, router overhead.</summary>
-    private static int Routed(Decoder decoder, ITokenizer tokenizer, string modelPath, string routerDir, string task, string split,
-        IReadOnlyList<TaskItem> sample, int show)
+    private static int Routed(TaskEvaluator evaluator, string modelPath, string routerDir, string task, string split,
+        int seed, IReadOnlyList<TaskItem> sample, int show)
     {
+        var decoder = evaluator.Model;
         var c = decoder.Config;
         var (routerSet, _) = DrLlm.Routing.Routers.RouterCheckpoint.Load(routerDir, DrLlm.Routing.Routers.BaseModelIdentity.Of(modelPath, c));
-        var evaluator = new TaskEvaluator(decoder, tokenizer);
         var baseline = evaluator.Evaluate(task, split, sample, _ => LayerPath.Default(c.NumLayers));
         var actions = new long[c.NumLayers, 3];
         double routerSeconds = 0, routedSeconds = 0;
@@ -90,27 +95,23 @@ public static class EvalCommands
                 routerSeconds += rs;
                 routedSeconds += ts;
             }
-        Show(sample, outcomes, show, withPath: true);
+        Show(evaluator, sample, outcomes, show, withPath: true);
         int n = outcomes.Count;
         double acc = outcomes.Average(o => o.Correct ? 1.0 : 0.0), layers = outcomes.Average(o => (double)o.Path.Length);
-        Console.WriteLine(JsonSerializer.Serialize(new
-        {
-            task,
-            split,
-            n,
-            accuracy = Math.Round(acc, 4),
-            baseline_accuracy = Math.Round(baseline.Accuracy, 4),
-            delta = Math.Round(acc - baseline.Accuracy, 4),
-            avg_layers = Math.Round(layers, 3),
-            baseline_avg_layers = Math.Round(baseline.AvgLayers, 3),
-            layers_saved = Math.Round(baseline.AvgLayers - layers, 3),
-            num_blocks = c.NumLayers,
-            // Per block: the share of items whose router said skip / execute / repeat.
-            action_frequencies = Enumerable.Range(0, c.NumLayers).Select(l => new[] { 0, 1, 2 }.Select(a => Math.Round((double)actions[l, a] / n, 4)).ToArray()).ToArray(),
-            router_overhead_s = Math.Round(routerSeconds, 4),
-            routed_wall_s = Math.Round(routedSeconds, 3),
-            baseline_wall_s = Math.Round(baseline.WallSeconds, 3),
-        }));
+        var summary = new RoutedEvalSummary(task, split, n, seed,
+            Accuracy: Math.Round(acc, 4),
+            BaselineAccuracy: Math.Round(baseline.Accuracy, 4),
+            Delta: Math.Round(acc - baseline.Accuracy, 4),
+            AvgLayers: Math.Round(layers, 3),
+            BaselineAvgLayers: Math.Round(baseline.AvgLayers, 3),
+            LayersSaved: Math.Round(baseline.AvgLayers - layers, 3),
+            NumBlocks: c.NumLayers,
+            ActionFrequencies: Enumerable.Range(0, c.NumLayers).Select(l => new[] { 0, 1, 2 }.Select(a => Math.Round((double)actions[l, a] / n, 4)).ToArray()).ToArray(),
+            RouterOverheadS: Math.Round(routerSeconds, 4),
+            RouterOverheadMsPerItem: Math.Round(routerSeconds * 1e3 / n, 4),
+            RoutedWallS: Math.Round(routedSeconds, 3),
+            BaselineWallS: Math.Round(baseline.WallSeconds, 3));
+        Console.WriteLine(JsonSerializer.Serialize(summary, RoutedEvalSummary.Json));
         return 0;
     }
 }

@@ -20,10 +20,11 @@ public static class PretrainCommands
         var config = new Option<string?>("--config") { Description = "JSON file with PretrainOptions settings (any subset; names as in PretrainOptions)" };
         var resume = new Option<bool>("--resume") { Description = "continue from OUT/trainer-state.bin with its settings" };
         var steps = new Option<int?>("--steps") { Description = "total optimiser steps (overrides the config; on resume, extends or shortens the run)" };
+        var until = new Option<int?>("--until") { Description = "stop (checkpoint and export) after this step; the schedule still runs to --steps, so a later --resume continues the same run" };
         var threads = new Option<int?>("--threads") { Description = "OpenBLAS threads (default: all cores)" };
         var corpusOpt = new Option<string?>("--corpus") { Description = "comma-separated in-domain task families to train on (default: all in-domain families)" };
         var cmd = new Command("pretrain", "train the base model from scratch on synthetic task families; writes a Hugging Face model directory")
-            { outDir, config, resume, steps, threads, corpusOpt };
+            { outDir, config, resume, steps, until, threads, corpusOpt };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             string dir = r.GetValue(outDir)!;
@@ -61,7 +62,7 @@ public static class PretrainCommands
                 ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); Console.WriteLine("stopping after this step (Ctrl+C again to abort)…"); };
                 Console.CancelKeyPress += onCancel;
                 TrainingSummary s;
-                try { s = TrainingRun.Run(trainer, dir, Console.WriteLine, cancel.Token); }
+                try { s = TrainingRun.Run(trainer, dir, Console.WriteLine, cancel.Token, r.GetValue(until)); }
                 finally { Console.CancelKeyPress -= onCancel; }
 
                 double peak = DrLlm.Engine.Kernels.Blas.MeasureGflops();

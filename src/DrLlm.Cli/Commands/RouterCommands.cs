@@ -19,8 +19,9 @@ public static class RouterCommands
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => new RouterTrainingOptions().Epochs };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var resume = new Option<bool>("--resume") { Description = "continue from the trainer state in --out" };
+        var rawInputs = new Option<bool>("--raw-inputs") { Description = "feed the routers the raw residual stream as the reference does (default: scaled per block to RMS 1 on the training split)" };
         var cmd = new Command("train-routers", "train the per-block routers on search labels with teacher forcing")
-            { EngineCommands.Model, labels, outDir, epochs, seed, resume, EngineCommands.Threads };
+            { EngineCommands.Model, labels, outDir, epochs, seed, resume, rawInputs, EngineCommands.Threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var modelPath = r.GetValue(EngineCommands.Model)!;
@@ -29,7 +30,8 @@ public static class RouterCommands
             var tokenizer = TokenizerLoader.Load(modelPath);
             var examples = ReadExamples(r.GetValue(labels)!, tokenizer, decoder.Config.NumLayers);
             if (examples.Count < 2) throw new ArgumentException($"{r.GetValue(labels)}: {examples.Count} labelled examples; at least 2 are needed (one to validate)");
-            var options = new RouterTrainingOptions { Epochs = r.GetValue(epochs), Seed = (ulong)r.GetValue(seed) };
+            var options = new RouterTrainingOptions { Epochs = r.GetValue(epochs), Seed = (ulong)r.GetValue(seed), ScaleInputs = !r.GetValue(rawInputs) };
+            if (r.GetValue(resume)) RouterTrainer.CheckResumable(dir, options, examples.Count); // before the long feature pass
 
             using var session = decoder.CreateSession();
             var features = RouterFeatures.Compute(session, examples, options.Windows,
@@ -38,9 +40,11 @@ public static class RouterCommands
             var result = trainer.Train(stateDir: dir, resume: r.GetValue(resume), progress: p =>
             {
                 if (p.Step == p.TotalSteps || p.Step % 50 == 0)
-                    Console.Error.WriteLine($"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} " +
-                        $"class acc skip {p.ClassAccuracy[0]:P0} exec {p.ClassAccuracy[1]:P0} repeat {p.ClassAccuracy[2]:P0}");
-            });
+                    Console.Error.WriteLine($"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps} lr {p.LearningRate:E2} loss {p.Loss:F4} " +
+                        $"train class acc {ClassAccuracy(p.ClassAccuracy)}");
+            }, epochDone: e => Console.Error.WriteLine(
+                $"epoch {e.Epoch}: train loss {e.TrainLoss:F4}, validation loss {e.ValidationLoss:F4}, block accuracy {e.ValidationAccuracy:P1}, " +
+                $"macro-F1 {e.ValidationMacroF1:F3}, class acc {ClassAccuracy(e.ValidationClassAccuracy)}"));
             var c = decoder.Config;
             RouterCheckpoint.Save(dir, result.Routers, new RouterMetadata(BaseModelIdentity.Of(modelPath, c), c.HiddenSize,
                 c.NumLayers, options.Hidden, options.Windows, result.ClassWeights, result.TrainClassCounts, options, result.History));
@@ -52,6 +56,7 @@ public static class RouterCommands
                 validation_examples = result.ValidationExamples,
                 train_label_counts = new { skip = result.TrainClassCounts[0], execute = result.TrainClassCounts[1], repeat = result.TrainClassCounts[2] },
                 class_weights = result.ClassWeights.Select(w => Math.Round(w, 4)),
+                input_scales = result.Routers.InputScales.Select(s => (double)s),
                 epochs = result.History.Count,
                 steps = result.Steps,
                 validation_block_accuracy = Math.Round(last.ValidationAccuracy, 4),
@@ -61,7 +66,56 @@ public static class RouterCommands
             return 0;
         }));
         root.Subcommands.Add(cmd);
+        root.Subcommands.Add(ReportCommand());
     }
+
+    /// <summary><c>drllm router-report</c>: the Markdown tables of deploy/router-report.sh from the files the pipeline wrote.</summary>
+    private static Command ReportCommand()
+    {
+        var routers = new Option<string>("--routers") { Description = "router checkpoint directory (its routers.json holds the training metrics)", Required = true };
+        var evals = new Option<string[]>("--eval") { Description = "JSON printed by drllm eval --routers, one file per task (repeat the option)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var labels = new Option<string[]>("--labels") { Description = "search label files (drllm search --out), for the label statistics per family", AllowMultipleArgumentsPerToken = true };
+        var outFile = new Option<string?>("--out") { Description = "also write the report to this file" };
+        var cmd = new Command("router-report", "Markdown tables (paper Table 3 shape) from a router checkpoint, routed evaluations and search labels")
+            { routers, evals, labels, outFile };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var (_, meta) = RouterCheckpoint.Load(r.GetValue(routers)!);
+            var summaries = r.GetValue(evals)!.Select(DrLlm.Routing.Evaluation.RoutedEvalSummary.Read).ToList();
+            foreach (var (e, file) in summaries.Zip(r.GetValue(evals)!))
+                if (e.NumBlocks != meta.NumBlocks)
+                    throw new ArgumentException($"{file}: an evaluation of a {e.NumBlocks}-block model; the routers are for {meta.NumBlocks} blocks");
+            var stats = (r.GetValue(labels) ?? []).SelectMany(f => ReadSearchResults(f))
+                .GroupBy(e => e.Task)
+                .Select(g => (g.Key, LabelStatistics.Compute(g.Select(e => e.AsSearchResult()), meta.NumBlocks)))
+                .ToList();
+            var markdown = DrLlm.Routing.Evaluation.RouterReport.Markdown(meta, summaries, stats);
+            Console.Write(markdown);
+            if (r.GetValue(outFile) is { } f) File.WriteAllText(f, markdown);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static IEnumerable<ExampleSearchResult> ReadSearchResults(string file)
+    {
+        if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such label file");
+        int lineNo = 0;
+        foreach (var line in File.ReadLines(file))
+        {
+            lineNo++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            ExampleSearchResult? e;
+            try { e = JsonSerializer.Deserialize<ExampleSearchResult>(line, Snake); }
+            catch (JsonException ex) { throw new FormatException($"{file}:{lineNo}: not a search result line ({ex.Message})", ex); }
+            if (e is null || string.IsNullOrEmpty(e.Task)) throw new FormatException($"{file}:{lineNo}: not a search result line (no 'task')");
+            yield return e;
+        }
+    }
+
+    /// <summary>Recall per class as "skip 62% exec 67% repeat n/a" (n/a: no label of that class).</summary>
+    private static string ClassAccuracy(double[] recall) =>
+        string.Join(" ", new[] { "skip", "exec", "repeat" }.Select((name, c) => $"{name} {(double.IsNaN(recall[c]) ? "n/a" : $"{recall[c] * 100:F0}%")}"));
 
     /// <summary>Label lines → router examples; the prompt text is encoded with the model's tokenizer as evaluation does.</summary>
     private static List<RouterExample> ReadExamples(string file, ITokenizer tokenizer, int numBlocks)

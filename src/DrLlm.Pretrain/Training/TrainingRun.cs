@@ -21,9 +21,14 @@ public static class TrainingRun
     /// <summary>The trainer state inside the output directory (next to the exported model).</summary>
     public const string CheckpointFile = "trainer-state.bin";
 
-    public static TrainingSummary Run(Pretrainer trainer, string outDir, Action<string> log, CancellationToken cancel = default)
+    /// <param name="until">Stop after this step (checkpoint and export as at the end) although the schedule runs to Steps; at the
+    /// checkpoint's own step, nothing trains and the model is exported.</param>
+    public static TrainingSummary Run(Pretrainer trainer, string outDir, Action<string> log, CancellationToken cancel = default, int? until = null)
     {
         var o = trainer.Options;
+        if (until is { } u && u < trainer.Step)
+            throw new ArgumentException($"--until {u} is before the checkpoint's step {trainer.Step}");
+        int last = Math.Min(o.Steps, until ?? o.Steps);
         Directory.CreateDirectory(outDir);
         string ckpt = Path.Combine(outDir, CheckpointFile);
         double flopsPerToken = FlopsPerToken(trainer.Model.Config, o.SeqLen);
@@ -32,7 +37,7 @@ public static class TrainingRun
         double lastLoss = double.NaN, evalLoss = double.NaN;
         var clock = Stopwatch.StartNew();
         double trainSeconds = 0; // excludes evaluation and checkpoint time
-        while (trainer.Step < o.Steps && !cancel.IsCancellationRequested)
+        while (trainer.Step < last && !cancel.IsCancellationRequested)
         {
             double t0 = clock.Elapsed.TotalSeconds;
             var s = trainer.TrainStep();

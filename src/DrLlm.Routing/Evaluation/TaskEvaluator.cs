@@ -24,22 +24,51 @@ public sealed record EvalReport(
 
 /// <summary>
 /// Runs task items on the engine the way METHOD.md evaluates a path: the model kind's prompt, greedy generation with
-/// the item's new-token budget, stopped at the model's EOS or at the answer's end marker (a newline), graded exactly by
-/// the task's grader. The same preparation serves search rewards, so a path's reward and its evaluation agree.
+/// the item's new-token budget, graded exactly by the task's grader. A base model gets the plain-text prompt and stops
+/// at its EOS or at the answer's end marker (a newline); an instruct model gets the chat messages rendered with its chat
+/// template (tokenised as Hugging Face's apply_chat_template does: the template writes any BOS itself) and stops at its
+/// EOS / end-of-turn ids. The same preparation serves search rewards, so a path's reward and its evaluation agree.
 /// </summary>
-public sealed class TaskEvaluator(Decoder model, ITokenizer tokenizer, ModelKind kind = ModelKind.Base)
+public sealed class TaskEvaluator
 {
-    private readonly HashSet<int> _stops = StopTokens(tokenizer);
+    private readonly Decoder model;
+    private readonly ITokenizer tokenizer;
+    private readonly ModelKind kind;
+    private readonly ChatTemplate? template;
+    private readonly HashSet<int> _stops;
+
+    /// <summary>A base-model evaluator: plain-text prompts.</summary>
+    public TaskEvaluator(Decoder model, ITokenizer tokenizer) : this(model, tokenizer, ModelKind.Base, null) { }
+
+    /// <summary>
+    /// An evaluator for <paramref name="kind"/>; an instruct model needs its chat template
+    /// (<see cref="ChatTemplate.Find"/> on the model's path).
+    /// </summary>
+    public TaskEvaluator(Decoder model, ITokenizer tokenizer, ModelKind kind, ChatTemplate? template)
+    {
+        if (kind == ModelKind.Instruct && template is null)
+            throw new ArgumentException("instruct evaluation needs the model's chat template (tokenizer_config.json chat_template or GGUF tokenizer.chat_template), and this model has none: evaluate it as a base model");
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.kind = kind;
+        this.template = template;
+        _stops = kind == ModelKind.Base ? BaseStopTokens(tokenizer) : [.. tokenizer.EosTokenIds];
+    }
 
     public Decoder Model => model;
     public ITokenizer Tokenizer => tokenizer;
+    public ModelKind Kind => kind;
+
+    /// <summary>The prompt text for <paramref name="item"/>: plain text for a base model, the rendered chat for an instruct model.</summary>
+    public string PromptText(TaskItem item) => kind == ModelKind.Base
+        ? TaskPrompts.Base(item)
+        : template!.Render(TaskPrompts.Instruct(item).Select(m => new Engine.Text.ChatMessage(m.Role, m.Content)).ToList());
 
     /// <summary>Prompt ids, new-token budget and stop ids for <paramref name="item"/>.</summary>
     public (int[] Prompt, int Budget, IReadOnlySet<int> Stops) Prepare(TaskItem item)
     {
-        if (kind != ModelKind.Base)
-            throw new NotSupportedException("instruct-model evaluation needs chat-template rendering, which is not wired yet; evaluate as a base model");
-        return (tokenizer.Encode(TaskPrompts.Base(item)), TaskPrompts.NewTokenBudget(item, kind), _stops);
+        var ids = tokenizer.Encode(PromptText(item), addSpecialTokens: kind == ModelKind.Base);
+        return (ids, TaskPrompts.NewTokenBudget(item, kind), _stops);
     }
 
     /// <summary>Grades generated ids for <paramref name="item"/>.</summary>
@@ -87,7 +116,7 @@ public sealed class TaskEvaluator(Decoder model, ITokenizer tokenizer, ModelKind
     }
 
     /// <summary>EOS ids, plus the newline token when "\n" is a single token: training completions end with one.</summary>
-    private static HashSet<int> StopTokens(ITokenizer t)
+    private static HashSet<int> BaseStopTokens(ITokenizer t)
     {
         var stops = new HashSet<int>(t.EosTokenIds);
         var newline = t.Encode(TaskPrompts.StopMarker, addSpecialTokens: false);

@@ -7,16 +7,20 @@ namespace DrLlm.Routing.Routers;
 /// of the hidden states entering the block; the w logit vectors are averaged. Classes: 0 skip, 1 execute, 2 repeat.
 /// A view over its slice of <see cref="RouterSet.Parameters"/>, laid out as PyTorch's nn.Linear stores it:
 /// fc1.weight [h, d], fc1.bias [h], fc2.weight [3, h], fc2.bias [3].
+/// The window means are multiplied by a fixed <see cref="InputScale"/> s before fc1 (fc1(s·x); 1 is the paper's
+/// router): not a trained parameter, see <see cref="RouterTrainingOptions.ScaleInputs"/> for why it exists.
 /// </summary>
 public sealed class Router
 {
     public const int Classes = 3;
     private readonly float[] _buffer;
+    private readonly float[] _inputScales;
     private readonly int _offset;
 
-    internal Router(float[] buffer, int offset, int block, int dim, int hidden)
+    internal Router(float[] buffer, int offset, float[] inputScales, int block, int dim, int hidden)
     {
         _buffer = buffer;
+        _inputScales = inputScales;
         _offset = offset;
         Block = block;
         Dim = dim;
@@ -27,6 +31,9 @@ public sealed class Router
     public int Dim { get; }
     public int Hidden { get; }
 
+    /// <summary>The fixed factor on the window means (an entry of <see cref="RouterSet.InputScales"/>).</summary>
+    public float InputScale => _inputScales[Block];
+
     public static int ParameterCount(int dim, int hidden) => hidden * dim + hidden + Classes * hidden + Classes;
 
     public Span<float> Parameters => _buffer.AsSpan(_offset, ParameterCount(Dim, Hidden));
@@ -36,17 +43,18 @@ public sealed class Router
     public Span<float> Fc2Bias => _buffer.AsSpan(_offset + Hidden * Dim + Hidden + Classes * Hidden, Classes);
 
     /// <summary>
-    /// x [w, d] window means → logits [3] = mean over windows of fc2(GELU(fc1(x_i))). Keeps pre [w, h] (fc1 outputs)
+    /// x [w, d] window means → logits [3] = mean over windows of fc2(GELU(fc1(s·x_i))). Keeps pre [w, h] (fc1 outputs)
     /// and act [w, h] (GELU outputs) for <see cref="Backward"/>. fc2 is linear, so it runs once on the mean activation.
     /// </summary>
     public void Forward(ReadOnlySpan<float> x, int w, Span<float> pre, Span<float> act, Span<float> logits)
     {
         int d = Dim, h = Hidden;
+        float s = InputScale;
         ReadOnlySpan<float> w1 = Fc1Weight, b1 = Fc1Bias, w2 = Fc2Weight, b2 = Fc2Bias;
         for (int i = 0; i < w; i++)
         {
             var xi = x.Slice(i * d, d);
-            for (int j = 0; j < h; j++) pre[i * h + j] = b1[j] + TensorPrimitives.Dot(w1.Slice(j * d, d), xi);
+            for (int j = 0; j < h; j++) pre[i * h + j] = b1[j] + s * TensorPrimitives.Dot(w1.Slice(j * d, d), xi);
             Gelu.Forward(pre.Slice(i * h, h), act.Slice(i * h, h));
         }
         Span<float> mean = stackalloc float[h];
@@ -62,6 +70,7 @@ public sealed class Router
         ReadOnlySpan<float> dLogits, Span<float> dParams, Span<float> dx)
     {
         int d = Dim, h = Hidden;
+        float s = InputScale;
         ReadOnlySpan<float> w1 = Fc1Weight, w2 = Fc2Weight;
         var dw1 = dParams.Slice(0, h * d);
         var db1 = dParams.Slice(h * d, h);
@@ -88,8 +97,9 @@ public sealed class Router
             for (int j = 0; j < h; j++)
             {
                 if (dPre[j] == 0f) continue;
-                TensorPrimitives.MultiplyAdd(xi, dPre[j], dw1.Slice(j * d, d), dw1.Slice(j * d, d));
-                if (!dx.IsEmpty) TensorPrimitives.MultiplyAdd(w1.Slice(j * d, d), dPre[j], dx.Slice(i * d, d), dx.Slice(i * d, d));
+                float g = s * dPre[j]; // pre = b1 + s·(w1·x): d/dw1 = s·x, d/dx = s·w1
+                TensorPrimitives.MultiplyAdd(xi, g, dw1.Slice(j * d, d), dw1.Slice(j * d, d));
+                if (!dx.IsEmpty) TensorPrimitives.MultiplyAdd(w1.Slice(j * d, d), g, dx.Slice(i * d, d), dx.Slice(i * d, d));
             }
         }
     }

@@ -55,7 +55,9 @@ public sealed record RouterMetadata(
 
 /// <summary>
 /// A router set on disk: routers.safetensors (f32; router l's tensors named as PyTorch would, routers.{l}.fc1.weight
-/// [h, d], fc1.bias [h], fc2.weight [3, h], fc2.bias [3]) and routers.json (<see cref="RouterMetadata"/>).
+/// [h, d], fc1.bias [h], fc2.weight [3, h], fc2.bias [3], and its fixed input factor routers.{l}.input_scale [1], a
+/// buffer in PyTorch's terms) and routers.json (<see cref="RouterMetadata"/>). A file without input_scale tensors
+/// (written before they existed) loads with factor 1, the paper's router.
 /// </summary>
 public static class RouterCheckpoint
 {
@@ -75,6 +77,7 @@ public static class RouterCheckpoint
             tensors.Add(($"routers.{l}.fc1.bias", [r.Hidden], r.Fc1Bias.ToArray()));
             tensors.Add(($"routers.{l}.fc2.weight", [Router.Classes, r.Hidden], r.Fc2Weight.ToArray()));
             tensors.Add(($"routers.{l}.fc2.bias", [Router.Classes], r.Fc2Bias.ToArray()));
+            tensors.Add(($"routers.{l}.input_scale", [1], [r.InputScale]));
         }
         HfCheckpointWriter.WriteSafeTensors(Path.Combine(dir, WeightsFile), tensors, TensorDType.F32);
         File.WriteAllText(Path.Combine(dir, MetadataFile), System.Text.Json.JsonSerializer.Serialize(metadata, RouterJson.Options));
@@ -101,11 +104,19 @@ public static class RouterCheckpoint
         }
 
         int L = meta.NumBlocks, d = meta.HiddenSize, h = meta.RouterHidden;
-        var routers = new RouterSet(L, d, h, meta.Windows, new float[(long)L * Router.ParameterCount(d, h)]);
         using var file = SafeTensorsFile.Open(weights);
-        int expectedTensors = 4 * L;
-        if (file.Tensors.Count != expectedTensors)
-            throw new ModelFormatException($"{weights}: {file.Tensors.Count} tensors; {L} routers need {expectedTensors}");
+        bool hasScales = file.Tensors.Count == 5 * L;
+        if (file.Tensors.Count != 5 * L && file.Tensors.Count != 4 * L)
+            throw new ModelFormatException($"{weights}: {file.Tensors.Count} tensors; {L} routers need {5 * L} (or {4 * L} without input scales)");
+        var scales = Enumerable.Repeat(1f, L).ToArray();
+        if (hasScales)
+            for (int l = 0; l < L; l++)
+            {
+                Read(file, weights, $"routers.{l}.input_scale", [1], scales.AsSpan(l, 1));
+                if (!float.IsFinite(scales[l]) || scales[l] <= 0)
+                    throw new ModelFormatException($"{weights}: routers.{l}.input_scale is {scales[l]}; it must be finite and > 0");
+            }
+        var routers = new RouterSet(L, d, h, meta.Windows, new float[(long)L * Router.ParameterCount(d, h)], scales);
         for (int l = 0; l < L; l++)
         {
             var r = routers[l];
@@ -130,5 +141,5 @@ public static class RouterCheckpoint
     }
 }
 
-/// <summary>Routers loaded against a base model they were not trained for.</summary>
-public sealed class RouterMismatchException(string message) : Exception(message);
+/// <summary>Routers loaded against a base model they were not trained for: a bad argument (the CLI prints it as one line).</summary>
+public sealed class RouterMismatchException(string message) : ArgumentException(message);

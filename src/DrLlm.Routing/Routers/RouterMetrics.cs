@@ -5,6 +5,16 @@ public sealed class RouterMetrics
 {
     public long[] Confusion { get; } = new long[Router.Classes * Router.Classes];
 
+    /// <summary>Metrics of a stored confusion matrix (<see cref="EpochMetrics.ValidationConfusion"/>).</summary>
+    public static RouterMetrics FromConfusion(IReadOnlyList<long> confusion)
+    {
+        if (confusion.Count != Router.Classes * Router.Classes)
+            throw new ArgumentException($"a router confusion matrix has {Router.Classes * Router.Classes} cells, got {confusion.Count}");
+        var m = new RouterMetrics();
+        for (int i = 0; i < confusion.Count; i++) m.Confusion[i] = confusion[i];
+        return m;
+    }
+
     public void Add(int label, int predicted) => Confusion[label * Router.Classes + predicted]++;
 
     public long Total => Confusion.Sum();

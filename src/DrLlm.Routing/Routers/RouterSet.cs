@@ -13,7 +13,8 @@ public sealed class RouterSet
     public const int DefaultWindows = 8;
     private readonly Router[] _routers;
 
-    public RouterSet(int numBlocks, int dim, int hidden, int windows, float[] parameters)
+    /// <param name="inputScales">router l's fixed input factor (<see cref="Router.InputScale"/>); null: all 1, the paper's router</param>
+    public RouterSet(int numBlocks, int dim, int hidden, int windows, float[] parameters, float[]? inputScales = null)
     {
         if (numBlocks < 1 || dim < 1 || hidden < 1 || windows < 1)
             throw new ArgumentException($"router set needs blocks, d, hidden and windows ≥ 1; got {numBlocks}, {dim}, {hidden}, {windows}");
@@ -25,13 +26,20 @@ public sealed class RouterSet
         if (parameters.Length != (long)numBlocks * ParametersPerRouter)
             throw new ArgumentException($"router parameters hold {parameters.Length} floats; {numBlocks} routers of d {dim}, hidden {hidden} need {(long)numBlocks * ParametersPerRouter}");
         Parameters = parameters;
-        _routers = Enumerable.Range(0, numBlocks).Select(l => new Router(parameters, l * ParametersPerRouter, l, dim, hidden)).ToArray();
+        InputScales = inputScales ?? Enumerable.Repeat(1f, numBlocks).ToArray();
+        if (InputScales.Length != numBlocks)
+            throw new ArgumentException($"router input scales hold {InputScales.Length} values; {numBlocks} routers need one each");
+        for (int l = 0; l < numBlocks; l++)
+            if (!float.IsFinite(InputScales[l]) || InputScales[l] <= 0)
+                throw new ArgumentException($"router {l}'s input scale must be finite and > 0, got {InputScales[l]}");
+        _routers = Enumerable.Range(0, numBlocks).Select(l => new Router(parameters, l * ParametersPerRouter, InputScales, l, dim, hidden)).ToArray();
     }
 
-    /// <summary>Fresh routers: Xavier-uniform weights from <paramref name="seed"/>, zero biases.</summary>
-    public static RouterSet Create(int numBlocks, int dim, ulong seed, int hidden = DefaultHidden, int windows = DefaultWindows)
+    /// <summary>Fresh routers: Xavier-uniform weights from <paramref name="seed"/>, zero biases, the given input scales (null: 1).</summary>
+    public static RouterSet Create(int numBlocks, int dim, ulong seed, int hidden = DefaultHidden, int windows = DefaultWindows,
+        float[]? inputScales = null)
     {
-        var set = new RouterSet(numBlocks, dim, hidden, windows, new float[(long)numBlocks * Router.ParameterCount(dim, hidden)]);
+        var set = new RouterSet(numBlocks, dim, hidden, windows, new float[(long)numBlocks * Router.ParameterCount(dim, hidden)], inputScales);
         var rng = new SplitMix(seed);
         foreach (var r in set._routers) r.Initialise(rng);
         return set;
@@ -44,9 +52,11 @@ public sealed class RouterSet
     public int Windows { get; }
     public int ParametersPerRouter { get; }
     public float[] Parameters { get; }
+    /// <summary>Per block, the fixed factor on the router's pooled input (not trained; 1 = the paper's router).</summary>
+    public float[] InputScales { get; }
     public Router this[int block] => _routers[block];
 
-    public RouterSet Clone() => new(NumBlocks, Dim, Hidden, Windows, (float[])Parameters.Clone());
+    public RouterSet Clone() => new(NumBlocks, Dim, Hidden, Windows, (float[])Parameters.Clone(), (float[])InputScales.Clone());
 
     /// <summary>
     /// Router <paramref name="block"/>'s decision for the hidden states entering it over the prompt, hidden [T, d]:

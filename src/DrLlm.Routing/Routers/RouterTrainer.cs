@@ -11,7 +11,8 @@ public sealed record RouterTrainingResult(RouterSet Routers, double[] ClassWeigh
 
 /// <summary>
 /// Trains all L routers jointly on cached teacher-forced features (METHOD.md "Routers"): focal loss with
-/// effective-number class weights from the training split's label counts, AdamW with warm-up and cosine decay,
+/// effective-number class weights from the training split's label counts, inputs scaled per block to RMS 1 on the
+/// training split (<see cref="RouterTrainingOptions.ScaleInputs"/>), AdamW with warm-up and cosine decay,
 /// gradients accumulated over the effective batch, one shuffle per epoch from the seed. Single-threaded, so a seed
 /// fixes every bit. With a state directory it saves the optimiser state after every epoch, and a resumed run
 /// continues from the last saved epoch to bit-identical parameters.
@@ -38,23 +39,47 @@ public sealed class RouterTrainer
             foreach (int y in features.Examples[e].Labels) TrainClassCounts[y]++;
         ClassWeights = FocalLoss.EffectiveNumberWeights(TrainClassCounts, options.ClassBalanceBeta);
         _loss = new FocalLoss(ClassWeights, options.FocalGamma);
+        InputScales = options.ScaleInputs ? RmsScales(features, TrainIndices) : Enumerable.Repeat(1f, features.NumBlocks).ToArray();
+    }
+
+    /// <summary>Per block, 1 / RMS of its window means over <paramref name="examples"/> (1 where they are all 0).</summary>
+    public static float[] RmsScales(RouterFeatures features, IReadOnlyList<int> examples)
+    {
+        var scales = new float[features.NumBlocks];
+        for (int l = 0; l < features.NumBlocks; l++)
+        {
+            double sumSq = 0;
+            long count = 0;
+            foreach (int e in examples)
+            {
+                var x = features.Means(e, l);
+                foreach (float v in x) sumSq += (double)v * v;
+                count += x.Length;
+            }
+            double rms = count == 0 ? 0 : Math.Sqrt(sumSq / count);
+            scales[l] = rms > 0 && double.IsFinite(rms) ? (float)(1 / rms) : 1f;
+        }
+        return scales;
     }
 
     public int[] TrainIndices { get; }
     public int[] ValidationIndices { get; }
     public long[] TrainClassCounts { get; }
     public double[] ClassWeights { get; }
+    /// <summary>The routers' fixed input factors (<see cref="RouterTrainingOptions.ScaleInputs"/>; all 1 when off).</summary>
+    public float[] InputScales { get; }
 
     /// <summary>
     /// Runs the epochs not yet done. <paramref name="stateDir"/>: where the per-epoch state goes (null: none);
     /// <paramref name="resume"/>: start from the state there. <paramref name="stopAfterEpoch"/> ends the run early after
-    /// that epoch (an interruption, for tests and for spreading a run over sessions).
+    /// that epoch (an interruption, for tests and for spreading a run over sessions). <paramref name="epochDone"/> gets
+    /// each epoch's metrics as soon as its validation is done.
     /// </summary>
     public RouterTrainingResult Train(string? stateDir = null, bool resume = false, Action<RouterProgress>? progress = null,
-        int? stopAfterEpoch = null)
+        int? stopAfterEpoch = null, Action<EpochMetrics>? epochDone = null)
     {
         int L = _f.NumBlocks, d = _f.Dim, P = Router.ParameterCount(d, _o.Hidden);
-        var routers = RouterSet.Create(L, d, _o.Seed, _o.Hidden, _o.Windows);
+        var routers = RouterSet.Create(L, d, _o.Seed, _o.Hidden, _o.Windows, (float[])InputScales.Clone());
         var m = new float[routers.Parameters.Length];
         var v = new float[routers.Parameters.Length];
         var history = new List<EpochMetrics>();
@@ -100,18 +125,26 @@ public sealed class RouterTrainer
                 AdamW(routers.Parameters, grad, m, v, step, lr);
                 progress?.Invoke(new RouterProgress(epoch, _o.Epochs, step, totalSteps, lossSum / seen.Total, seen.ClassAccuracy(), lr));
             }
-            var val = Evaluate(routers, ValidationIndices, out double valLoss);
+            var byBlock = new RouterMetrics[L];
+            var val = Evaluate(routers, ValidationIndices, out double valLoss, byBlock);
             history.Add(new EpochMetrics(epoch, lossSum / seen.Total, seen.ClassAccuracy(), valLoss, val.Accuracy,
-                val.MacroF1(), val.ClassAccuracy(), val.Confusion));
+                val.MacroF1(), val.ClassAccuracy(), val.Confusion, byBlock.Select(b => b.Confusion).ToArray()));
             if (stateDir is not null) SaveState(stateDir, routers, m, v, step, epoch, history);
+            epochDone?.Invoke(history[^1]);
         }
         return new RouterTrainingResult(routers, ClassWeights, TrainClassCounts, history, TrainIndices.Length,
             ValidationIndices.Length, step, warm);
     }
 
-    /// <summary>Decisions of <paramref name="routers"/> on the cached features of <paramref name="examples"/> against their labels.</summary>
-    public RouterMetrics Evaluate(RouterSet routers, IReadOnlyList<int> examples, out double meanLoss)
+    /// <summary>
+    /// Decisions of <paramref name="routers"/> on the cached features of <paramref name="examples"/> against their
+    /// labels; <paramref name="byBlock"/>, when given (one slot per block), gets each router's own metrics.
+    /// </summary>
+    public RouterMetrics Evaluate(RouterSet routers, IReadOnlyList<int> examples, out double meanLoss, RouterMetrics[]? byBlock = null)
     {
+        if (byBlock is not null && byBlock.Length != _f.NumBlocks)
+            throw new ArgumentException($"per-block metrics need {_f.NumBlocks} slots, got {byBlock.Length}");
+        if (byBlock is not null) for (int l = 0; l < byBlock.Length; l++) byBlock[l] = new RouterMetrics();
         var metrics = new RouterMetrics();
         var pre = new float[routers.Windows * routers.Hidden];
         var act = new float[routers.Windows * routers.Hidden];
@@ -123,7 +156,9 @@ public sealed class RouterTrainer
                 routers[l].Forward(_f.Means(e, l), _f.WindowCounts[e], pre, act, logits);
                 int y = _f.Examples[e].Labels[l];
                 loss += _loss.Forward(logits, y);
-                metrics.Add(y, Engine.Kernels.Ops.Argmax(logits));
+                int predicted = Engine.Kernels.Ops.Argmax(logits);
+                metrics.Add(y, predicted);
+                byBlock?[l].Add(y, predicted);
             }
         meanLoss = metrics.Total == 0 ? double.NaN : loss / metrics.Total;
         return metrics;
@@ -181,15 +216,39 @@ public sealed class RouterTrainer
         File.Move(json + ".tmp", json, overwrite: true);
     }
 
-    private (int Step, int FirstEpoch) LoadState(string dir, RouterSet routers, float[] m, float[] v, List<EpochMetrics> history)
+    /// <summary>
+    /// Checks that the training state in <paramref name="dir"/> can be resumed with <paramref name="options"/> on
+    /// <paramref name="examples"/> labelled examples (same settings, same example count); throws naming the file if
+    /// not. Cheap: callers run it before the teacher-forced feature pass.
+    /// </summary>
+    public static void CheckResumable(string dir, RouterTrainingOptions options, int examples) => ReadState(dir, options, examples);
+
+    private static TrainerState ReadState(string dir, RouterTrainingOptions options, int examples)
     {
-        string json = Path.Combine(dir, StateFile), weights = Path.Combine(dir, StateWeightsFile);
+        string json = Path.Combine(dir, StateFile);
         if (!File.Exists(json)) throw new FileNotFoundException($"{json}: no router training state to resume from");
         var state = RouterJson.Read<TrainerState>(json);
-        if (state.Options != _o)
-            throw new ArgumentException($"{json}: saved with options {JsonSerializer.Serialize(state.Options, RouterJson.Options)}; this run has {JsonSerializer.Serialize(_o, RouterJson.Options)} — resume needs the same settings");
-        if (state.Examples != _f.Count)
-            throw new ArgumentException($"{json}: saved for {state.Examples} examples; this run has {_f.Count}");
+        if (state.Options != options)
+            throw new ArgumentException($"{json}: saved with {Differences(state.Options, options)} — resume needs the same settings");
+        if (state.Examples != examples)
+            throw new ArgumentException($"{json}: saved for {state.Examples} examples; this run has {examples}");
+        return state;
+    }
+
+    /// <summary>"epochs 2, seed 0; this run has epochs 3, seed 1": the settings in which two option sets differ, on one line.</summary>
+    private static string Differences(RouterTrainingOptions saved, RouterTrainingOptions now)
+    {
+        var a = JsonSerializer.SerializeToNode(saved, RouterJson.Options)!.AsObject();
+        var b = JsonSerializer.SerializeToNode(now, RouterJson.Options)!.AsObject();
+        var keys = a.Select(kv => kv.Key).Where(k => a[k]?.ToJsonString() != b[k]?.ToJsonString()).ToList();
+        string List(System.Text.Json.Nodes.JsonObject o) => string.Join(", ", keys.Select(k => $"{k} {o[k]?.ToJsonString() ?? "null"}"));
+        return $"{List(a)}; this run has {List(b)}";
+    }
+
+    private (int Step, int FirstEpoch) LoadState(string dir, RouterSet routers, float[] m, float[] v, List<EpochMetrics> history)
+    {
+        string weights = Path.Combine(dir, StateWeightsFile);
+        var state = ReadState(dir, _o, _f.Count);
         using var file = SafeTensorsFile.Open(weights);
         foreach (var (name, dst) in new[] { ("parameters", routers.Parameters), ("adam.m", m), ("adam.v", v) })
         {

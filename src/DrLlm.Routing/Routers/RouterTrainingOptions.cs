@@ -24,6 +24,17 @@ public sealed record RouterTrainingOptions
     public double ClassBalanceBeta { get; init; } = FocalLoss.DefaultBeta;
     /// <summary>Share of the labelled examples held out for per-epoch validation (not in the paper; ours).</summary>
     public double ValidationShare { get; init; } = 0.1;
+    /// <summary>
+    /// Ours, not the paper's: multiply router l's pooled input by a fixed 1 / RMS of block l's window means over the
+    /// training split (<see cref="RouterTrainer.InputScales"/>), stored with the routers and applied at inference too.
+    /// The reference feeds the raw residual stream, whose scale for its 3B–8B models is O(1), the scale the paper's
+    /// Xavier initialisation and lr 1e-3 suit. A small model's stream can be far off it: models/drllm-demo enters
+    /// block 0 at RMS 0.04 and blocks 1–7 at RMS 150–215, so fresh routers put out logit gaps of ~200 and the focal
+    /// loss starts near 25 instead of ~0.5, and each Adam step moves fc1's outputs by O(lr·√d·RMS). A fixed factor
+    /// changes no router's function class (s folds into fc1.weight); it only makes the paper's settings fit the input.
+    /// False trains on the raw stream as the reference does.
+    /// </summary>
+    public bool ScaleInputs { get; init; } = true;
     public int Hidden { get; init; } = RouterSet.DefaultHidden;
     public int Windows { get; init; } = RouterSet.DefaultWindows;
     /// <summary>Seeds the router initialisation, the validation split and every epoch's shuffle.</summary>
@@ -53,7 +64,9 @@ public sealed record RouterTrainingOptions
 }
 
 /// <summary>One epoch's outcome: mean training loss, and on the validation split the loss, per-block accuracy (mean
-/// over blocks and examples), macro-F1 over the 3 classes and recall per class (skip, execute, repeat).</summary>
+/// over blocks and examples), macro-F1 over the 3 classes, recall per class (skip, execute, repeat), the confusion
+/// matrix (rows: label, columns: decision) and the same matrix for each block's router alone (null in files written
+/// before it was kept).</summary>
 public sealed record EpochMetrics(
     int Epoch,
     double TrainLoss,
@@ -62,7 +75,8 @@ public sealed record EpochMetrics(
     double ValidationAccuracy,
     double ValidationMacroF1,
     double[] ValidationClassAccuracy,
-    long[] ValidationConfusion);
+    long[] ValidationConfusion,
+    long[][]? ValidationConfusionByBlock = null);
 
 /// <summary>Progress after an optimiser step: running mean loss and per-class accuracy of the epoch so far.</summary>
 public sealed record RouterProgress(int Epoch, int Epochs, int Step, int TotalSteps, double Loss, double[] ClassAccuracy, double LearningRate);

@@ -62,7 +62,7 @@ public class RoutedInferenceTests
         // Routers 0..5 with random weights: the routed path's teacher-forced features give the same decisions again,
         // i.e. inference and training read the same hidden states for the same path.
         using var model = TinyModel.Create();
-        var set = RouterSet.Create(6, TinyModel.Config.HiddenSize, seed: 5);
+        var set = RouterSet.Create(6, TinyModel.Config.HiddenSize, seed: 5, inputScales: [2f, 0.5f, 1f, 3f, 0.25f, 1.5f]);
         for (int l = 0; l < 6; l++) set[l].Fc2Bias[l % 3] = 0.05f;
         using var s = model.CreateSession();
         var routed = RoutedInference.Generate(s, set, Prompt, maxNewTokens: 1);

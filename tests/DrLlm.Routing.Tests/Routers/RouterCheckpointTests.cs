@@ -30,6 +30,33 @@ public sealed class RouterCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Input_scales_round_trip_and_a_file_without_them_loads_with_scale_one()
+    {
+        var set = RouterSet.Create(6, 32, seed: 4, hidden: 16, inputScales: [0.5f, 2f, 3f, 0.25f, 1f, 7f]);
+        RouterCheckpoint.Save(_dir, set, Meta(set));
+        var (loaded, _) = RouterCheckpoint.Load(_dir, Base);
+        Assert.Equal(set.InputScales, loaded.InputScales);
+
+        // The four nn.Linear tensors per router alone (a checkpoint written before input scales existed).
+        var tensors = Enumerable.Range(0, 6).SelectMany(l => new (string, long[], float[])[]
+        {
+            ($"routers.{l}.fc1.weight", [16, 32], set[l].Fc1Weight.ToArray()), ($"routers.{l}.fc1.bias", [16], set[l].Fc1Bias.ToArray()),
+            ($"routers.{l}.fc2.weight", [3, 16], set[l].Fc2Weight.ToArray()), ($"routers.{l}.fc2.bias", [3], set[l].Fc2Bias.ToArray()),
+        }).ToList();
+        Engine.Formats.HfCheckpointWriter.WriteSafeTensors(Path.Combine(_dir, RouterCheckpoint.WeightsFile), tensors, Engine.Formats.TensorDType.F32);
+        (loaded, _) = RouterCheckpoint.Load(_dir, Base);
+        Assert.Equal(set.Parameters, loaded.Parameters);
+        Assert.All(loaded.InputScales, s => Assert.Equal(1f, s));
+
+        // A scale of 0 would erase the input: refused, naming the tensor.
+        tensors.Add(("routers.0.input_scale", [1], [0f]));
+        for (int l = 1; l < 6; l++) tensors.Add(($"routers.{l}.input_scale", [1], [1f]));
+        Engine.Formats.HfCheckpointWriter.WriteSafeTensors(Path.Combine(_dir, RouterCheckpoint.WeightsFile), tensors, Engine.Formats.TensorDType.F32);
+        var e = Assert.Throws<ModelFormatException>(() => RouterCheckpoint.Load(_dir, Base));
+        Assert.Contains("routers.0.input_scale", e.Message);
+    }
+
+    [Fact]
     public void Another_base_model_is_refused_naming_both()
     {
         var set = RouterSet.Create(6, 32, seed: 4, hidden: 16);

@@ -132,13 +132,15 @@ public class RouterGradientTests
     }
 
     [Theory]
-    [InlineData(11, 4, 0)] // T not divisible by W: the last 3 tokens are dropped
-    [InlineData(3, 8, 2)]  // T < W: one window per token
-    [InlineData(16, 8, 1)]
-    public void Whole_router_gradient_with_pooling_matches_finite_differences(int tokens, int windows, int target)
+    [InlineData(11, 4, 0, 1f)] // T not divisible by W: the last 3 tokens are dropped
+    [InlineData(3, 8, 2, 1f)]  // T < W: one window per token
+    [InlineData(16, 8, 1, 1f)]
+    [InlineData(11, 4, 2, 2.5f)] // a fixed input scale: fc1 sees 2.5·x
+    [InlineData(16, 8, 0, 0.2f)]
+    public void Whole_router_gradient_with_pooling_matches_finite_differences(int tokens, int windows, int target, float inputScale)
     {
         const int d = 6;
-        var set = RouterSet.Create(numBlocks: 2, dim: d, seed: 7, hidden: 5, windows: windows);
+        var set = RouterSet.Create(numBlocks: 2, dim: d, seed: 7, hidden: 5, windows: windows, inputScales: [1f, inputScale]);
         // Non-zero biases so their gradients are exercised away from the initial point.
         var rng = new Search.SplitMix(11);
         for (int i = 0; i < set.Parameters.Length; i++) set.Parameters[i] += (float)(rng.NextDouble() - 0.5);
@@ -147,6 +149,15 @@ public class RouterGradientTests
 
         var (dParams, dHidden) = Analytic(set, 1, hidden, tokens, loss, target);
         Assert.True(WorstError(set, 1, hidden, tokens, loss, target, dParams, dHidden) < 2e-2);
+
+        // The scale is part of the function: router 1 on x equals a scale-1 router with fc1.weight·s on x.
+        var folded = RouterSet.Create(numBlocks: 2, dim: d, seed: 7, hidden: 5, windows: windows);
+        set.Parameters.CopyTo(folded.Parameters, 0);
+        foreach (ref float v in folded[1].Fc1Weight) v *= inputScale;
+        var (a, b) = (new float[3], new float[3]);
+        set.Decide(1, hidden, tokens, a);
+        folded.Decide(1, hidden, tokens, b);
+        for (int c = 0; c < 3; c++) Assert.Equal(a[c], b[c], 1e-4f);
 
         int w = Math.Min(tokens, windows), used = w * (tokens / w);
         for (int i = used * d; i < hidden.Length; i++) Assert.Equal(0f, dHidden[i]); // dropped tokens get no gradient

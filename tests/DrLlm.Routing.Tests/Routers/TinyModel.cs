@@ -11,6 +11,8 @@ internal static class TinyModel
         NumKvHeads = 2, HeadDim = 8, VocabSize = 64, RmsNormEps = 1e-5f,
     };
 
-    public static Decoder Create(int seed = 3) =>
-        new(ModelWeights.FromCheckpoint(InMemoryTensorSource.Checkpoint(Config, RandomInit.Weights(Config, seed, 0.3f))), threads: 1);
+    /// <param name="scale">standard deviation of the random weights and embeddings; a large one gives a residual stream
+    /// far from RMS 1, as small trained models can have</param>
+    public static Decoder Create(int seed = 3, float scale = 0.3f) =>
+        new(ModelWeights.FromCheckpoint(InMemoryTensorSource.Checkpoint(Config, RandomInit.Weights(Config, seed, scale))), threads: 1);
 }

@@ -1,0 +1,80 @@
+using DrLlm.Engine.Model;
+using DrLlm.Engine.Text;
+using DrLlm.Routing.Evaluation;
+using DrLlm.Tasks;
+using DrLlm.Tasks.Prompts;
+
+namespace DrLlm.Routing.Tests;
+
+/// <summary>How the evaluator prompts a base and an instruct model, and what ends their generations.</summary>
+public class TaskEvaluatorTests
+{
+    // The shipped model's byte-level tokenizer (<|bos|> 256, <|eos|> 257, add_bos_token) and a random model over its vocabulary.
+    private static readonly string ModelDir = Path.Combine(RepoRoot(), "models", "drllm-demo");
+    private const string Template =
+        "{{ bos_token }}{% for m in messages %}<|{{ m.role }}|>\n{{ m.content }}<|eos|>\n{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}";
+
+    private static string RepoRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "DrLlm.Cluster.sln"))) return d.FullName;
+        throw new InvalidOperationException($"no DrLlm.Cluster.sln above {AppContext.BaseDirectory}");
+    }
+
+    private static Decoder RandomModel()
+    {
+        var c = new ModelConfig
+        {
+            Architecture = Architecture.Llama, HiddenSize = 32, IntermediateSize = 48, NumLayers = 4, NumHeads = 4,
+            NumKvHeads = 2, HeadDim = 8, VocabSize = 264, RmsNormEps = 1e-5f, BosTokenId = 256, EosTokenIds = [257],
+        };
+        return new Decoder(ModelWeights.FromCheckpoint(InMemoryTensorSource.Checkpoint(c, RandomInit.Weights(c, 5, 0.3f))), threads: 1);
+    }
+
+    [Fact]
+    public void An_instruct_model_gets_its_rendered_chat_with_one_bos_and_stops_only_at_eos()
+    {
+        var tokenizer = TokenizerLoader.Load(ModelDir);
+        using var model = RandomModel();
+        var evaluator = new TaskEvaluator(model, tokenizer, ModelKind.Instruct, new ChatTemplate(Template, "<|bos|>", "<|eos|>"));
+        var math = TaskRegistry.Resolve("arith").Sample("test", 1, 0)[0];
+        var letter = TaskRegistry.Resolve("mcq").Sample("test", 1, 0)[0];
+
+        var (prompt, budget, stops) = evaluator.Prepare(math);
+        string text = evaluator.PromptText(math);
+        Assert.Equal($"<|bos|><|user|>\n{math.Question}\n{TaskPrompts.NumberInstruction}<|eos|>\n<|assistant|>\n", text);
+        Assert.Equal(tokenizer.Encode(text, addSpecialTokens: false), prompt);
+        Assert.Equal(256, prompt[0]);
+        Assert.Equal(1, prompt.Count(id => id == 256)); // the template's BOS only; the tokenizer adds none
+        Assert.Equal(15, budget);
+        Assert.Equal([257], stops.Order());
+        Assert.Equal(10, evaluator.Prepare(letter).Budget);
+
+        var report = evaluator.Evaluate("mcq", "test", [letter, letter], _ => LayerPath.Default(4));
+        Assert.Equal(2, report.N);
+        Assert.Equal(report.Items[0].Output, report.Items[1].Output); // the same prompt, the same greedy answer
+        Assert.Equal([0, 1, 2, 3], report.Items[0].Path);
+    }
+
+    [Fact]
+    public void A_base_model_gets_plain_text_with_the_tokenizers_bos_and_also_stops_at_the_newline()
+    {
+        var tokenizer = TokenizerLoader.Load(ModelDir);
+        using var model = RandomModel();
+        var evaluator = new TaskEvaluator(model, tokenizer);
+        var item = TaskRegistry.Resolve("arith").Sample("test", 1, 0)[0];
+        var (prompt, budget, stops) = evaluator.Prepare(item);
+        Assert.Equal(tokenizer.Encode(TaskPrompts.Base(item)), prompt);
+        Assert.Equal(256, prompt[0]);
+        Assert.Equal(item.NewTokens, budget);
+        Assert.Equal([(int)'\n', 257], stops.Order());
+    }
+
+    [Fact]
+    public void Instruct_evaluation_without_a_chat_template_is_refused_with_the_reason()
+    {
+        using var model = RandomModel();
+        var e = Assert.Throws<ArgumentException>(() => new TaskEvaluator(model, TokenizerLoader.Load(ModelDir), ModelKind.Instruct, null));
+        Assert.Contains("chat template", e.Message);
+    }
+}
