@@ -69,8 +69,12 @@ public sealed unsafe class WorkerPool : IDisposable
             {
                 if (Stopwatch.GetElapsedTime(start).Ticks > SpinMicroseconds * 10)
                 {
-                    // Announce sleep, then re-check: Run bumps the generation before it looks for sleepers.
-                    Volatile.Write(ref w.Sleeping, 1);
+                    // Announce sleep, then re-check: Run bumps the generation before it looks for sleepers. The announcement
+                    // must be a full fence (Interlocked), not a release write: x86 may otherwise let the re-check's load pass
+                    // the store still in the store buffer, so this worker reads the old generation while Run does not yet see
+                    // Sleeping = 1 — the worker sleeps, nobody wakes it, and Run spins forever (seen as a search stuck at
+                    // 100% CPU under load).
+                    Interlocked.Exchange(ref w.Sleeping, 1);
                     if (Volatile.Read(ref _generation) != seen || _disposed)
                     {
                         if (Interlocked.Exchange(ref w.Sleeping, 0) == 0) w.Wake.Wait(); // Run already released us
