@@ -23,10 +23,7 @@ public sealed class EvaluationJob : ActorJob
         var experiment = await Retry.Run(() => db.Experiments.AsNoTracking().SingleAsync(x => x.Id == eval.ExperimentId));
         var host = node.Host(experiment.Model);
         if (host is null) return;
-        int attempt = await node.Scalar<int>("""
-            update evaluations set status = 'running', node_id = $2, attempt = attempt + 1, started_at = coalesce(started_at, now()), updated_at = now()
-            where id = $1 and status in ('pending', 'running') returning attempt
-            """, id, node.Id);
+        int attempt = await Claim(node, "evaluations", id, "started_at = coalesce(started_at, now())");
         if (attempt == 0) return;
         string key = $"eval-{id}";
         var dir = Directory.CreateTempSubdirectory("drllm-eval-").FullName;
@@ -73,10 +70,7 @@ public sealed class EvaluationJob : ActorJob
         catch (SupersededException) { }
         catch (Exception e) when (IsUserError(e))
         {
-            var reason = $"{key} ({eval.Task}): {e.Message}";
-            int n = await node.Exec("update evaluations set status = 'failed', error = $3, updated_at = now() where id = $1 and attempt = $2 and status = 'running'", id, attempt, reason);
-            if (n == 1) await node.Fail("Evaluation", key, reason, experiment.SweepId, experiment.Id);
-            node.Log($"{key}: failed: {reason}");
+            await FailRow(node, "evaluations", id, attempt, "Evaluation", key, $"{key} ({eval.Task}): {e.Message}", experiment.SweepId, experiment.Id);
         }
         catch (Exception e) when (Retry.IsTransient(e)) { node.Log($"{key}: database unavailable ({e.Message}); it will be re-run"); }
         finally

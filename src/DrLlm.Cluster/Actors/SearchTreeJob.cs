@@ -29,11 +29,8 @@ public sealed class SearchTreeJob : ActorJob
         var host = node.Host(experiment.Model);
         if (host is null) return; // not placed here (the execution group says otherwise only if the model failed to load)
 
-        int attempt = await node.Scalar<int>("""
-            update search_trees set status = 'running', node_id = $2, attempt = attempt + 1, executions = executions + 1,
-                   resumed_from = case when state is null then resumed_from else simulations end, updated_at = now()
-            where id = $1 and status in ('pending', 'running') returning attempt
-            """, id, node.Id);
+        int attempt = await Claim(node, "search_trees", id,
+            "executions = executions + 1, resumed_from = case when state is null then resumed_from else simulations end");
         if (attempt == 0) return;
         string key = $"tree-{id}";
         try
@@ -75,10 +72,8 @@ public sealed class SearchTreeJob : ActorJob
         catch (SupersededException) { }
         catch (Exception e) when (IsUserError(e))
         {
-            var reason = $"{key} ({example.Task} {example.ItemId}): {e.Message}";
-            int n = await node.Exec("update search_trees set status = 'failed', error = $3, updated_at = now() where id = $1 and attempt = $2 and status = 'running'", id, attempt, reason);
-            if (n == 1) await node.Fail("SearchTree", key, reason, experiment.SweepId, experiment.Id);
-            node.Log($"{key}: failed: {reason}");
+            await FailRow(node, "search_trees", id, attempt, "SearchTree", key, $"{key} ({example.Task} {example.ItemId}): {e.Message}",
+                experiment.SweepId, experiment.Id);
         }
         catch (Exception e) when (Retry.IsTransient(e))
         {

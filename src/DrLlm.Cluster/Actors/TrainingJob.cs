@@ -25,10 +25,7 @@ public sealed class TrainingJob : ActorJob
         var experiment = await Retry.Run(() => db.Experiments.AsNoTracking().SingleAsync(x => x.Id == experimentId));
         var host = node.Host(experiment.Model);
         if (host is null) return;
-        int attempt = await node.Scalar<int>("""
-            update training_runs set status = 'running', node_id = $2, attempt = attempt + 1, started_at = coalesce(started_at, now()), updated_at = now()
-            where id = $1 and status in ('pending', 'running') returning attempt
-            """, run.Id, node.Id);
+        int attempt = await Claim(node, "training_runs", run.Id, "started_at = coalesce(started_at, now())");
         if (attempt == 0) return;
         string key = $"train-{experimentId}";
         var dir = Directory.CreateTempSubdirectory("drllm-train-").FullName;
@@ -95,10 +92,7 @@ public sealed class TrainingJob : ActorJob
         catch (SupersededException) { }
         catch (Exception e) when (IsUserError(e))
         {
-            var reason = $"{key}: {e.Message}";
-            int n = await node.Exec("update training_runs set status = 'failed', error = $3, updated_at = now() where id = $1 and attempt = $2 and status = 'running'", run.Id, attempt, reason);
-            if (n == 1) await node.Fail("TrainingJob", key, reason, experiment.SweepId, experimentId);
-            node.Log($"{key}: failed: {reason}");
+            await FailRow(node, "training_runs", run.Id, attempt, "TrainingJob", key, $"{key}: {e.Message}", experiment.SweepId, experimentId);
         }
         catch (Exception e) when (Retry.IsTransient(e)) { node.Log($"{key}: database unavailable ({e.Message}); it will be re-run"); }
         finally
