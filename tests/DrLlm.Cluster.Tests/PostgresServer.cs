@@ -25,15 +25,7 @@ public sealed class PostgresServer : IDisposable
         Start();
     }
 
-    public static string RepoRoot
-    {
-        get
-        {
-            var d = new DirectoryInfo(AppContext.BaseDirectory);
-            while (d is not null && !File.Exists(Path.Combine(d.FullName, "DrLlm.Cluster.sln"))) d = d.Parent;
-            return d?.FullName ?? throw new InvalidOperationException("repository root (DrLlm.Cluster.sln) not found above the test binaries");
-        }
-    }
+    public static string RepoRoot => DrLlm.Tests.Shared.RepoPaths.Root;
 
     public string AdminConnectionString => $"Host=127.0.0.1;Port={Port};Username=drllm;Database=drllm;Pooling=false";
 

@@ -34,7 +34,7 @@ public sealed class RealModelSweepTests(PostgresServer pg)
     [Fact]
     public void A_sweep_runs_on_the_demo_model()
     {
-        var demo = Path.Combine(PostgresServer.RepoRoot, "models", "drllm-demo");
+        var demo = DrLlm.Tests.Shared.RepoPaths.DemoModel;
         var cs = pg.CreateDatabase();
         using var node = new NodeProcess(cs, "real", $"demo={demo}", concurrency: 1);
         long s = Specs.Launch(cs, """

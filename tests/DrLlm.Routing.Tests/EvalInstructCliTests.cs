@@ -11,18 +11,11 @@ public sealed class EvalInstructCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private static string DemoDir()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "DrLlm.Cluster.sln"))) return Path.Combine(d.FullName, "models", "drllm-demo");
-        throw new InvalidOperationException($"no DrLlm.Cluster.sln above {AppContext.BaseDirectory}");
-    }
-
     [Fact]
     public void Eval_instruct_renders_the_chat_template_of_the_model()
     {
         // The demo model with a chat template added to its tokenizer_config.json.
-        foreach (var f in Directory.GetFiles(DemoDir())) File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
+        foreach (var f in Directory.GetFiles(RepoPaths.DemoModel)) File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
         string configPath = Path.Combine(_dir, "tokenizer_config.json");
         var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
         config["chat_template"] = "{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}";
@@ -40,7 +33,7 @@ public sealed class EvalInstructCliTests : IDisposable
     [Fact]
     public void Eval_instruct_on_a_model_without_a_chat_template_is_a_one_line_error()
     {
-        var (code, output, err) = DrllmProcess.Run("eval", "--model", DemoDir(), "--task", "arith", "--n", "2", "--instruct");
+        var (code, output, err) = DrllmProcess.Run("eval", "--model", RepoPaths.DemoModel, "--task", "arith", "--n", "2", "--instruct");
         Assert.Equal(1, code);
         Assert.Equal("", output);
         Assert.Single(err.Trim().Split('\n'));

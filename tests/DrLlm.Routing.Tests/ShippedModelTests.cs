@@ -5,6 +5,7 @@ using DrLlm.Engine.Text;
 using DrLlm.Routing.Evaluation;
 using DrLlm.Routing.Search;
 using DrLlm.Tasks;
+using DrLlm.Tests.Shared;
 
 namespace DrLlm.Routing.Tests;
 
@@ -14,14 +15,8 @@ namespace DrLlm.Routing.Tests;
 /// </summary>
 public partial class ShippedModelTests
 {
-    private static readonly string Dir = Path.Combine(RepoRoot(), "models", "drllm-demo");
+    private static readonly string Dir = RepoPaths.DemoModel;
 
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "DrLlm.Cluster.sln"))) return d.FullName;
-        throw new InvalidOperationException($"no DrLlm.Cluster.sln above {AppContext.BaseDirectory}");
-    }
 
     private static string Card => File.ReadAllText(Path.Combine(Dir, "README.md"));
 

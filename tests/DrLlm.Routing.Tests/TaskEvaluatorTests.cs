@@ -3,6 +3,7 @@ using DrLlm.Engine.Text;
 using DrLlm.Routing.Evaluation;
 using DrLlm.Tasks;
 using DrLlm.Tasks.Prompts;
+using DrLlm.Tests.Shared;
 
 namespace DrLlm.Routing.Tests;
 
@@ -10,16 +11,10 @@ namespace DrLlm.Routing.Tests;
 public class TaskEvaluatorTests
 {
     // The shipped model's byte-level tokenizer (<|bos|> 256, <|eos|> 257, add_bos_token) and a random model over its vocabulary.
-    private static readonly string ModelDir = Path.Combine(RepoRoot(), "models", "drllm-demo");
+    private static readonly string ModelDir = RepoPaths.DemoModel;
     private const string Template =
         "{{ bos_token }}{% for m in messages %}<|{{ m.role }}|>\n{{ m.content }}<|eos|>\n{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}";
 
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "DrLlm.Cluster.sln"))) return d.FullName;
-        throw new InvalidOperationException($"no DrLlm.Cluster.sln above {AppContext.BaseDirectory}");
-    }
 
     private static Decoder RandomModel()
     {

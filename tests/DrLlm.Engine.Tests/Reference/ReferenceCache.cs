@@ -6,7 +6,7 @@ namespace DrLlm.Engine.Tests.Reference;
 /// </summary>
 public static class ReferenceCache
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => DrLlm.Tests.Shared.RepoPaths.Root;
 
     public static string CacheDir
     {
@@ -15,13 +15,5 @@ public static class ReferenceCache
             var fromEnv = Environment.GetEnvironmentVariable("DRLLM_CACHE");
             return Path.GetFullPath(string.IsNullOrEmpty(fromEnv) ? Path.Combine(RepoRoot, ".cache") : fromEnv);
         }
-    }
-
-    static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "DrLlm.Cluster.sln")))
-                return dir.FullName;
-        throw new InvalidOperationException($"No DrLlm.Cluster.sln above {AppContext.BaseDirectory}: the tests must run inside the repository");
     }
 }

@@ -11,7 +11,7 @@ namespace DrLlm.Routing.Tests.Routers;
 /// </summary>
 public sealed class RouterCliTests : IDisposable
 {
-    private static readonly string Demo = Path.Combine(RepoRoot(), "models", "drllm-demo");
+    private static readonly string Demo = RepoPaths.DemoModel;
     private static readonly Lazy<ModelConfig> DemoConfig = new(() =>
     {
         using var d = Decoder.Load(Demo, threads: 1);
@@ -21,12 +21,6 @@ public sealed class RouterCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "DrLlm.Cluster.sln"))) return d.FullName;
-        throw new InvalidOperationException($"no DrLlm.Cluster.sln above {AppContext.BaseDirectory}");
-    }
 
     /// <summary>Routers for the demo model that ignore their input and give <paramref name="decisions"/>, saved for <paramref name="identity"/>.</summary>
     private string FixedRouters(int[] decisions, BaseModelIdentity identity)
