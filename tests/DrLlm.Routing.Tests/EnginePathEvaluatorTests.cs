@@ -57,6 +57,26 @@ public class EnginePathEvaluatorTests
         Assert.Equal(4, ev.BlockRunsSaved - saved);
     }
 
+    /// <summary>
+    /// The session a path reuses from keeps its run (another session receives a copy and runs the path), so a run that
+    /// many paths share — the root's — is not overwritten by the first child evaluated after it.
+    /// </summary>
+    [Fact]
+    public void A_pool_keeps_the_run_it_reuses_from()
+    {
+        using var m = Model();
+        using var pool = new SessionPool(m, 2);
+        var ev = new EnginePathEvaluator(pool, Prompt, maxNewTokens: 1, new HashSet<int>(), Grade);
+        ev.IsCorrect([0, 1, 2, 3, 4, 5]); // the root, session A
+        ev.IsCorrect([1, 2, 3, 4, 5]);    // shares nothing: session B
+        long saved = ev.BlockRunsSaved;
+        ev.IsCorrect([0, 1, 3, 4, 5]);    // 2 steps from A, run in B (A keeps the root)
+        Assert.Equal(2, ev.BlockRunsSaved - saved);
+        saved = ev.BlockRunsSaved;
+        ev.IsCorrect([0, 1, 2, 3, 5]);    // 4 steps from the root (overwriting A would have left 2)
+        Assert.Equal(4, ev.BlockRunsSaved - saved);
+    }
+
     [Fact]
     public void Each_evaluation_counts_the_prefill_and_the_decoded_tokens()
     {

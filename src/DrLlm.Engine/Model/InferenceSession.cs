@@ -77,6 +77,49 @@ public sealed unsafe class InferenceSession : IDisposable
         return k;
     }
 
+    /// <summary>
+    /// Makes this session's stored run a copy of the first <paramref name="steps"/> steps of <paramref name="source"/>'s
+    /// (its prompt, those steps at every prompt position, and its generated tokens as far as they hold those steps), so
+    /// a following prefill here reuses them as it would on the source — while the source keeps its own run for later
+    /// paths. A memory copy: no block runs, nothing counted. Both sessions must belong to the same model.
+    /// </summary>
+    public void CopyStoredRun(InferenceSession source, int steps)
+    {
+        if (source._model != _model) throw new ArgumentException("sessions of different models cannot share a stored run");
+        if (source == this) throw new ArgumentException("a session cannot copy its own stored run");
+        if (source._inPrefill || _inPrefill) throw new InvalidOperationException("cannot copy a stored run during a prefill");
+        steps = Math.Clamp(steps, 0, source._storedSteps);
+        _prompt = source._prompt;
+        _storedSteps = steps;
+        Array.Copy(source._stepBlocks, _stepBlocks, steps);
+        // Generated position g is valid for a step only if it and every position before it are (attention reads them).
+        EnsureGen(source._genLen);
+        _genLen = source._genLen;
+        int valid = steps;
+        for (int g = 0; g < _genLen; g++)
+        {
+            valid = Math.Min(valid, source._genSteps[g]);
+            _gen[g] = source._gen[g];
+            _genSteps[g] = valid;
+        }
+        _prefilled = false;
+        int d = _c.HiddenSize, promptLen = _prompt.Length;
+        for (int k = 0; k <= steps; k++)
+        {
+            int rows = promptLen + RowsValid(k);
+            long bytes = (long)rows * d * sizeof(float);
+            Buffer.MemoryCopy(source._hidden[k]!.Ptr, Hidden(k, rows).Ptr, bytes, bytes);
+            if (k < steps) _cache.CopyFrom(source._cache, k, promptLen + RowsValid(k + 1));
+        }
+
+        int RowsValid(int k)
+        {
+            int n = 0;
+            while (n < _genLen && _genSteps[n] >= k) n++;
+            return n;
+        }
+    }
+
     /// <summary>Prefill with a whole path; returns the last prompt position's logits [vocab].</summary>
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, LayerPath path)
     {

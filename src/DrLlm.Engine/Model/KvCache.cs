@@ -19,6 +19,16 @@ internal sealed class KvCache(int maxSteps, int kvDim) : IDisposable
         return (k, v);
     }
 
+    /// <summary>Copies step <paramref name="step"/>'s keys and values at positions 0..positions-1 from another cache.</summary>
+    public unsafe void CopyFrom(KvCache other, int step, int positions)
+    {
+        if (positions == 0) return;
+        var (k, v) = Ensure(step, positions);
+        long bytes = (long)positions * kvDim * sizeof(float);
+        Buffer.MemoryCopy(other._k[step]!.Ptr, k.Ptr, bytes, bytes);
+        Buffer.MemoryCopy(other._v[step]!.Ptr, v.Ptr, bytes, bytes);
+    }
+
     public void Dispose()
     {
         foreach (var b in _k) b?.Dispose();

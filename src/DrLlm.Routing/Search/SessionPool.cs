@@ -3,10 +3,10 @@ using DrLlm.Engine.Model;
 namespace DrLlm.Routing.Search;
 
 /// <summary>
-/// A few inference sessions of one model for the path search. Each path evaluation goes to the session whose stored run
-/// shares the longest step prefix with it (least recently used on ties), so an evaluation can reuse the work of its
-/// parent or a sibling evaluated a few simulations ago, not only of the very last path. Memory grows with the size:
-/// each session keeps the residual stream per step for its prompt and generated tokens.
+/// A few inference sessions of one model for the path search. Each path evaluation reuses the stored run that shares
+/// the longest step prefix with it, so it can reuse the work of its parent, the root or a sibling evaluated a few
+/// simulations ago, not only of the very last path. Memory grows with the size: each session keeps the residual stream
+/// per step for its prompt and generated tokens.
 /// </summary>
 public sealed class SessionPool : IDisposable
 {
@@ -34,17 +34,33 @@ public sealed class SessionPool : IDisposable
     public long BlockRuns => _sessions.Sum(s => s.BlockRuns);
     public long BlockRunsSaved => _sessions.Sum(s => s.BlockRunsSaved);
 
-    /// <summary>The session to evaluate <paramref name="steps"/> on for <paramref name="prompt"/>.</summary>
+    /// <summary>
+    /// The session to evaluate <paramref name="steps"/> on for <paramref name="prompt"/>. The session whose stored run
+    /// shares most steps stays as it is (the root's run, say, serves many children); the least recently used other
+    /// session receives a copy of those shared steps and runs the path. A copy is memory traffic only, far cheaper than
+    /// the block runs it saves, and keeps the most useful runs in the pool instead of overwriting them. A path that
+    /// shares nothing runs in the least recently used session. Among sources
+    /// that share equally the most recently used wins, so a run that keeps serving (the root's) is never the least
+    /// recently used one that the next copy overwrites.
+    /// </summary>
     public InferenceSession For(ReadOnlySpan<int> prompt, ReadOnlySpan<int> steps)
     {
-        int best = 0, bestShared = -1;
+        int source = 0, shared = -1;
         for (int i = 0; i < _sessions.Length; i++)
         {
-            int shared = _sessions[i].ReusableSteps(prompt, steps);
-            if (shared > bestShared || (shared == bestShared && _lastUse[i] < _lastUse[best])) { best = i; bestShared = shared; }
+            int s = _sessions[i].ReusableSteps(prompt, steps);
+            if (s > shared || (s == shared && _lastUse[i] > _lastUse[source])) { source = i; shared = s; }
         }
-        _lastUse[best] = ++_clock;
-        return _sessions[best];
+        int target = -1;
+        for (int i = 0; i < _sessions.Length; i++)
+            if ((shared == 0 || i != source || _sessions.Length == 1) && (target < 0 || _lastUse[i] < _lastUse[target])) target = i;
+        if (target != source && shared > 0)
+        {
+            _sessions[target].CopyStoredRun(_sessions[source], shared);
+            _lastUse[source] = ++_clock;
+        }
+        _lastUse[target] = ++_clock;
+        return _sessions[target];
     }
 
     public void Dispose()

@@ -164,6 +164,44 @@ public class DecoderTests
         Assert.True(savedInDecode > 0);
     }
 
+    /// <summary>
+    /// A session given a copy of another's stored run (prompt steps and generated tokens) continues exactly as the
+    /// source would: same logits as recomputation, the copied steps counted as saved, and the source's run untouched.
+    /// </summary>
+    [Fact]
+    public void A_copied_stored_run_is_reused_bit_identically_and_leaves_the_source_as_it_was()
+    {
+        var c = Llama(6);
+        var w = Weights(c, seed: 25);
+        using var m = RandomModels.InMemory(c, w);
+        using var source = m.CreateSession();
+        using var copy = m.CreateSession();
+        int[] continuation = [7, 11, 7];
+        source.Prefill(Prompt, LayerPath.Default(6));
+        foreach (var t in continuation) source.DecodeStep(t);
+
+        var path = LayerPath.Parse("0,1,2,3,5", 6);
+        copy.CopyStoredRun(source, 4);
+        Assert.Equal(4, copy.ReusableSteps(Prompt, path.Steps.ToArray()));
+        Assert.Equal(0, copy.BlockRuns + copy.BlockRunsSaved); // a copy runs and counts nothing
+        using var fresh = m.CreateSession();
+        fresh.ReusePrefix = false;
+        Assert.Equal(fresh.Prefill(Prompt, path).ToArray(), copy.Prefill(Prompt, path).ToArray());
+        foreach (var t in continuation) Assert.Equal(fresh.DecodeStep(t).ToArray(), copy.DecodeStep(t).ToArray());
+        // Prefill: 4 steps reused, 1 run; each decoded token (same tokens as the source's): 4 reused, 1 run.
+        Assert.Equal((4L + 3 * 4, 1L + 3 * 1), (copy.BlockRunsSaved, copy.BlockRuns));
+
+        // The source still holds its whole default-path run.
+        Assert.Equal(6, source.ReusableSteps(Prompt, LayerPath.Default(6).Steps.ToArray()));
+        using var fresh2 = m.CreateSession();
+        Assert.Equal(fresh2.Prefill(Prompt, LayerPath.Default(6)).ToArray(), source.Prefill(Prompt, LayerPath.Default(6)).ToArray());
+
+        Assert.Throws<ArgumentException>(() => copy.CopyStoredRun(copy, 2));
+        using var other = RandomModels.InMemory(c, w);
+        using var foreign = other.CreateSession();
+        Assert.Throws<ArgumentException>(() => foreign.CopyStoredRun(source, 2));
+    }
+
     [Fact]
     public void Hidden_state_entering_each_step_is_exposed()
     {
