@@ -45,9 +45,14 @@ internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDispo
     /// <summary>
     /// One transformer block on x [n, d] in place, tokens at positions pos0..pos0+n-1, using and extending the KV cache
     /// of path step <paramref name="step"/>. Pre-norm LLaMA block: x += Attn(RMSNorm(x)); x += SwiGLU-MLP(RMSNorm(x)).
+    /// With <paramref name="outRows"/> &lt; n, keys and values are computed for all n rows but the block's output only for
+    /// the last outRows (the others keep their input): enough for the last step of a prefill, whose output matters at the
+    /// last position only.
     /// </summary>
-    public void Run(int block, int step, float* x, int pos0, int n)
+    public void Run(int block, int step, float* x, int pos0, int n, int outRows = -1)
     {
+        int m = outRows < 0 ? n : outRows, r0 = n - m;
+        if (m < 1 || m > n) throw new ArgumentOutOfRangeException(nameof(outRows), $"output rows {outRows}: must be 1..{n}");
         ref readonly var w = ref _model.Weights.Block(block);
         int d = _c.HiddenSize, qDim = _c.QDim, kvDim = _c.KvDim, hd = _c.HeadDim, ffn = _c.IntermediateSize;
         int heads = _c.NumHeads, kvHeads = _c.NumKvHeads, positions = pos0 + n;
@@ -103,37 +108,39 @@ internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDispo
         // Heads run one after another: for a prompt chunk each is two BLAS calls and OpenBLAS owns the threads (a
         // second pool here would fight OpenBLAS's spinning workers for the same cores); one token's is a short loop.
         int group = heads / kvHeads;
+        float* qOut = q + (long)r0 * qDim;
         for (int h = 0; h < heads; h++)
         {
             int g = h / group;
-            if (n == 1) Ops.AttentionOneToken(q + h * hd, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, pos0, hd, _scores.Ptr);
-            else Ops.AttentionHead(q + h * hd, qDim, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, qDim, n, pos0, hd, _scores.Ptr);
+            if (m == 1) Ops.AttentionOneToken(qOut + h * hd, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, pos0 + r0, hd, _scores.Ptr);
+            else Ops.AttentionHead(qOut + h * hd, qDim, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, qDim, m, pos0 + r0, hd, _scores.Ptr);
         }
 
-        Linear(att, n, qDim, w.Wo, d, x, beta: 1f); // x += att · Woᵀ
+        x += (long)r0 * d; // from here on, only the rows whose output is wanted
+        Linear(att, m, qDim, w.Wo, d, x, beta: 1f); // x += att · Woᵀ
 
         // MLP
-        Ops.RmsNorm(new ReadOnlySpan<float>(x, n * d), new ReadOnlySpan<float>(w.FfnNorm, d), new Span<float>(xn, n * d), d, eps);
+        Ops.RmsNorm(new ReadOnlySpan<float>(x, m * d), new ReadOnlySpan<float>(w.FfnNorm, d), new Span<float>(xn, m * d), d, eps);
         if (w.WGateUp != null)
         {
             // One product gives rows [gate | up]; SwiGLU writes into the gate half, and the down projection reads those
             // halves with a row stride of 2·ffn.
-            _gate.Ensure((long)n * 2 * ffn);
-            Linear(xn, n, d, w.WGateUp, 2 * ffn, _gate.Ptr);
-            for (int t = 0; t < n; t++)
+            _gate.Ensure((long)m * 2 * ffn);
+            Linear(xn, m, d, w.WGateUp, 2 * ffn, _gate.Ptr);
+            for (int t = 0; t < m; t++)
             {
                 float* row = _gate.Ptr + (long)t * 2 * ffn;
                 Ops.SwiGlu(new Span<float>(row, ffn), new ReadOnlySpan<float>(row + ffn, ffn));
             }
-            if (n == 1) Linear(_gate.Ptr, 1, ffn, w.WDown, d, x, beta: 1f);
-            else Blas.Gemm(false, true, n, d, ffn, 1f, _gate.Ptr, 2 * ffn, w.WDown, ffn, 1f, x, d);
+            if (m == 1) Linear(_gate.Ptr, 1, ffn, w.WDown, d, x, beta: 1f);
+            else Blas.Gemm(false, true, m, d, ffn, 1f, _gate.Ptr, 2 * ffn, w.WDown, ffn, 1f, x, d);
         }
         else
         {
-            Linear(xn, n, d, w.WGate, ffn, _gate.Ptr);
-            Linear(xn, n, d, w.WUp, ffn, _up.Ptr);
-            Ops.SwiGlu(new Span<float>(_gate.Ptr, n * ffn), new ReadOnlySpan<float>(_up.Ptr, n * ffn));
-            Linear(_gate.Ptr, n, ffn, w.WDown, d, x, beta: 1f); // x += h · Wdownᵀ
+            Linear(xn, m, d, w.WGate, ffn, _gate.Ptr);
+            Linear(xn, m, d, w.WUp, ffn, _up.Ptr);
+            Ops.SwiGlu(new Span<float>(_gate.Ptr, m * ffn), new ReadOnlySpan<float>(_up.Ptr, m * ffn));
+            Linear(_gate.Ptr, m, ffn, w.WDown, d, x, beta: 1f); // x += h · Wdownᵀ
         }
     }
 

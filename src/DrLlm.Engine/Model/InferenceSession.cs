@@ -41,6 +41,17 @@ public sealed unsafe class InferenceSession : IDisposable
     // The current sequence.
     private int _promptLen, _stepCount, _pathLen, _pos;
     private bool _inPrefill, _reusing, _prefilled;
+    // The last step of a prefill only needs its keys and values at every prompt position (generated tokens attend to
+    // them) and its output at the last position (the logits). So the step RunStep last ran is computed only once it is
+    // known not to be the last: by the next RunStep, or when its output is read (HiddenEnteringStep); FinishPrefill
+    // runs it with attention and MLP for the last row only (~1/5 of a block on the demo model). The logits always come
+    // from that last-row computation, whether the step was deferred, reused or already computed, so every way to a
+    // path's logits (Prefill, routed step by step, with or without reuse) gives the same bits.
+    private bool _pending, _lastReused;
+    // The deferred last step ran for the last row only: the hidden state after the path exists for no other prompt row,
+    // and that step is not part of the stored run.
+    private bool _lastStepPartial;
+    private readonly NativeBuffer _lastRows = new();
 
     /// <summary>Block executions run so far (prefill steps and generated-token steps).</summary>
     public long BlockRuns { get; private set; }
@@ -144,6 +155,9 @@ public sealed unsafe class InferenceSession : IDisposable
         }
         _promptLen = tokens.Length;
         _stepCount = 0;
+        _pending = false;
+        _lastReused = false;
+        _lastStepPartial = false;
         _reusing = true;
         _inPrefill = true;
         _prefilled = false;
@@ -158,19 +172,30 @@ public sealed unsafe class InferenceSession : IDisposable
         LayerPath.CheckStep(k, block, k > 0 ? _stepBlocks[k - 1] : -1, k > 1 ? _stepBlocks[k - 2] : -1, _c.NumLayers);
         LayerPath.CheckLength(k + 1, _c.NumLayers);
 
+        Flush();
         _stepCount++;
         if (_reusing && k < _storedSteps && _stepBlocks[k] == block)
         {
             BlockRunsSaved++;
+            _lastReused = true;
             return;
         }
+        _lastReused = false;
         // The path leaves the stored run at step k: later stored steps, and generated positions beyond step k, are stale.
         _reusing = false;
         _stepBlocks[k] = block;
         _storedSteps = k + 1;
         for (int g = 0; g < _genLen; g++) _genSteps[g] = Math.Min(_genSteps[g], k);
-        RunRows(k, 0, _promptLen);
+        _pending = true; // computed by the next RunStep, a read of its output, or FinishPrefill
         BlockRuns++;
+    }
+
+    /// <summary>Computes the deferred step over every prompt row (its output is needed after all).</summary>
+    private void Flush()
+    {
+        if (!_pending) return;
+        _pending = false;
+        RunRows(_stepCount - 1, 0, _promptLen);
     }
 
     /// <summary>Residual stream entering step <paramref name="k"/> of the current prefill, [T, d] (routers read this).</summary>
@@ -178,6 +203,11 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         int done = _inPrefill ? _stepCount : _pathLen;
         if (k < 0 || k > done) throw new ArgumentOutOfRangeException(nameof(k), $"step {k} not computed; 0..{done} are");
+        if (k == done && _inPrefill) Flush();
+        if (k == done && _lastStepPartial)
+            throw new InvalidOperationException(
+                "the hidden state after the whole path exists for the last prompt position only (FinishPrefill computes the " +
+                "last step's output for that row): read it before FinishPrefill to get every row");
         return _hidden[k]!.Span(0, _promptLen * _c.HiddenSize);
     }
 
@@ -190,7 +220,7 @@ public sealed unsafe class InferenceSession : IDisposable
         _prefilled = true;
         _pathLen = _stepCount;
         _pos = _promptLen;
-        return _forward.Logits(Row(_pathLen, _promptLen - 1), 1);
+        return _forward.Logits(RunLastStep(_pathLen - 1), 1);
     }
 
     /// <summary>Runs one new token through the current path at the next position; returns its logits [vocab].</summary>
@@ -255,6 +285,33 @@ public sealed unsafe class InferenceSession : IDisposable
         _forward.Run(_stepBlocks[k], k, dst.Ptr + offset, p0, n);
     }
 
+    /// <summary>
+    /// The prefill's last step, k, for the logits: its keys and values at every prompt position, its output at the last
+    /// one only (in a scratch buffer, so a stored output stays as it was). A deferred step thereby leaves the stored run
+    /// (its other rows were never computed); a reused one costs this part-block again and is counted as run.
+    /// Returns the last row's output.
+    /// </summary>
+    private float* RunLastStep(int k)
+    {
+        int d = _c.HiddenSize;
+        if (_pending)
+        {
+            _pending = false;
+            _storedSteps = k;
+            _lastStepPartial = true;
+        }
+        else if (_lastReused)
+        {
+            BlockRunsSaved--;
+            BlockRuns++;
+        }
+        long bytes = (long)_promptLen * d * 4;
+        _lastRows.Ensure((long)_promptLen * d);
+        Buffer.MemoryCopy(_hidden[k]!.Ptr, _lastRows.Ptr, bytes, bytes);
+        _forward.Run(_stepBlocks[k], k, _lastRows.Ptr, 0, _promptLen, outRows: 1);
+        return _lastRows.Ptr + (long)(_promptLen - 1) * d;
+    }
+
     private void Embed(ReadOnlySpan<int> tokens, int p0)
     {
         int d = _c.HiddenSize;
@@ -289,6 +346,7 @@ public sealed unsafe class InferenceSession : IDisposable
     public void Dispose()
     {
         foreach (var b in _hidden) b?.Dispose();
+        _lastRows.Dispose();
         _cache.Dispose();
         _forward.Dispose();
     }

@@ -109,13 +109,14 @@ public class DecoderTests
         using var reused = m.CreateSession();
         reused.Prefill(Prompt, LayerPath.Default(6));
         Assert.Equal(6, reused.BlockRuns);
-        // Stored steps before each prefill → reused / run:
-        //   0,1,2,3,4,5   → 0,1,2,4,5   reuses 0,1,2 (3), runs 4,5 (2)
-        //   0,1,2,4,5     → 0,1,2,4,4,5 reuses 0,1,2,4 (4), runs 4,5 (2)
-        //   0,1,2,4,4,5   → 0,1         reuses 0,1 (2), runs none (the stored tail stays valid)
-        //   0,1,2,4,4,5   → 0,1,2,3,4,5 reuses 0,1,2 (3), runs 3,4,5 (3)
-        //   0,1,2,3,4,5   → 1,2,3       reuses none, runs 3
-        var cases = new (string Path, int Saved, int Run)[] { ("0,1,2,4,5", 3, 2), ("0,1,2,4,4,5", 4, 2), ("0,1", 2, 0), ("0,1,2,3,4,5", 3, 3), ("1,2,3", 0, 3) };
+        // A prefill's last step is computed for the last row only and is not stored. Stored steps before each
+        // prefill → reused / run:
+        //   0,1,2,3,4     → 0,1,2,4,5   reuses 0,1,2 (3), runs 4,5 (2)
+        //   0,1,2,4       → 0,1,2,4,4,5 reuses 0,1,2,4 (4), runs 4,5 (2)
+        //   0,1,2,4,4     → 0,1         reuses 0 (1); 1 is stored but, as the last step, runs again for the last row (1)
+        //   0,1,2,4,4     → 0,1,2,3,4,5 reuses 0,1,2 (3), runs 3,4,5 (3)
+        //   0,1,2,3,4     → 1,2,3       reuses none, runs 3
+        var cases = new (string Path, int Saved, int Run)[] { ("0,1,2,4,5", 3, 2), ("0,1,2,4,4,5", 4, 2), ("0,1", 1, 1), ("0,1,2,3,4,5", 3, 3), ("1,2,3", 0, 3) };
         foreach (var (text, saved, run) in cases)
         {
             var path = LayerPath.Parse(text, 6);
@@ -191,8 +192,8 @@ public class DecoderTests
         // Prefill: 4 steps reused, 1 run; each decoded token (same tokens as the source's): 4 reused, 1 run.
         Assert.Equal((4L + 3 * 4, 1L + 3 * 1), (copy.BlockRunsSaved, copy.BlockRuns));
 
-        // The source still holds its whole default-path run.
-        Assert.Equal(6, source.ReusableSteps(Prompt, LayerPath.Default(6).Steps.ToArray()));
+        // The source still holds its default-path run (all but the last step, which a prefill computes for one row).
+        Assert.Equal(5, source.ReusableSteps(Prompt, LayerPath.Default(6).Steps.ToArray()));
         using var fresh2 = m.CreateSession();
         Assert.Equal(fresh2.Prefill(Prompt, LayerPath.Default(6)).ToArray(), source.Prefill(Prompt, LayerPath.Default(6)).ToArray());
 
@@ -200,6 +201,42 @@ public class DecoderTests
         using var other = RandomModels.InMemory(c, w);
         using var foreign = other.CreateSession();
         Assert.Throws<ArgumentException>(() => foreign.CopyStoredRun(source, 2));
+    }
+
+    /// <summary>
+    /// A prefill's last step runs attention and MLP for the last row only; the logits must not depend on how the path got
+    /// there: a plain Prefill, step by step with every hidden state read (as routers do, which computes each step in
+    /// full), or reusing a stored run that holds the last step in full.
+    /// </summary>
+    [Fact]
+    public void The_last_row_only_last_step_gives_the_same_logits_on_every_route()
+    {
+        var c = Llama(6);
+        var w = Weights(c, seed: 35);
+        using var m = RandomModels.InMemory(c, w);
+        var path = LayerPath.Parse("0,1,1,3,5", 6);
+        using var plain = m.CreateSession();
+        var expected = plain.Prefill(Prompt, path).ToArray();
+        AssertClose(expected, Expected(c, w, Prompt, path), 1e-4);
+
+        using var stepwise = m.CreateSession();
+        stepwise.BeginPrefill(Prompt);
+        for (int k = 0; k < path.Length; k++)
+        {
+            stepwise.RunStep(path.Steps[k]);
+            _ = stepwise.HiddenEnteringStep(k + 1); // forces step k in full
+        }
+        Assert.Equal(expected, stepwise.FinishPrefill().ToArray());
+        Assert.Equal(Prompt.Length * c.HiddenSize, stepwise.HiddenEnteringStep(path.Length).Length); // computed in full: readable
+
+        using var reused = m.CreateSession();
+        reused.Prefill(Prompt, LayerPath.Parse("0,1,1,3,5,5", 6)); // stores 0,1,1,3,5 in full
+        long saved0 = reused.BlockRunsSaved, runs0 = reused.BlockRuns;
+        Assert.Equal(expected, reused.Prefill(Prompt, path).ToArray());
+        Assert.Equal((4L, 1L), (reused.BlockRunsSaved - saved0, reused.BlockRuns - runs0)); // the last step runs its last row
+
+        var ex = Assert.Throws<InvalidOperationException>(() => plain.HiddenEnteringStep(path.Length));
+        Assert.Contains("last prompt position only", ex.Message);
     }
 
     [Fact]

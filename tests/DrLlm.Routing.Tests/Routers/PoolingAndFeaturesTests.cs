@@ -50,7 +50,10 @@ public class PoolingAndFeaturesTests
             Assert.Equal(8, features.WindowCounts[0]);
 
             using var explicitSession = model.CreateSession();
-            explicitSession.Prefill(prompt, LayerPath.Create(ex.PathSteps(), 6));
+            // The label path run step by step, left open: a finished prefill keeps the state after its last step for the
+            // last prompt row only, and block 5 (skipped) reads that state at every row.
+            explicitSession.BeginPrefill(prompt);
+            foreach (var b in LayerPath.Create(ex.PathSteps(), 6).Steps) explicitSession.RunStep(b);
             int d = TinyModel.Config.HiddenSize, step = 0;
             for (int l = 0; l < 6; l++)
             {
