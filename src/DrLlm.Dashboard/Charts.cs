@@ -147,7 +147,8 @@ public static class Charts
                 Text(sb, x1 + 32, y0 + 12 + i * 16, c.Label);
             }
         }
-        Text(sb, x1 + 10, y1, "solid: training; dashed: validation", "start", " fill=\"#555\"");
+        Text(sb, x1 + 10, y1 - 14, "solid: training", "start", " fill=\"#555\"");
+        Text(sb, x1 + 10, y1, "dashed: validation", "start", " fill=\"#555\"");
         return new(sb.Append("</svg>").ToString());
     }
 

@@ -68,7 +68,9 @@ public static class DashboardHost
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.ClearProviders();
         if (logging is not null) logging(builder.Logging);
-        else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+            // antiforgery keys live in ~/.aspnet/DataProtection-Keys unencrypted, as the warning says; they only protect forms
+            .AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.Services.AddRazorComponents();
         builder.Services.AddAntiforgery();
         builder.Services.AddSingleton(new DashboardData(options.ConnectionString));

@@ -6,9 +6,9 @@ namespace DrLlm.Dashboard.Components;
 public static class Fmt
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-    public static string Pct(double? x) => x is { } v ? v.ToString("0.0%", Inv) : "–";
-    public static string Num(double? x, string format = "0.###") => x is { } v ? v.ToString(format, Inv) : "–";
-    public static string SignedPct(double? x) => x is { } v ? (v * 100).ToString("+0.0;-0.0;0.0", Inv) + " pp" : "–";
+    public static string Pct(double? x) => x is { } v && double.IsFinite(v) ? v.ToString("0.0%", Inv) : "–";
+    public static string Num(double? x, string format = "0.###") => x is { } v && double.IsFinite(v) ? v.ToString(format, Inv) : "–";
+    public static string SignedPct(double? x) => x is { } v && double.IsFinite(v) ? (v * 100).ToString("+0.0;-0.0;0.0", Inv) + " pp" : "–";
     public static string YesNo(bool? b) => b is { } v ? (v ? "yes" : "no") : "–";
     public static string Age(DateTime utc) => (DateTime.UtcNow - utc.ToUniversalTime()) switch
     {
