@@ -120,6 +120,10 @@ public sealed class BrowserTests(DashboardFixture fx)
         for (int b = 0; b < labels.Length; b++)
             await Expect(page.Locator("#block-labels .blk").Nth(b)).ToHaveTextAsync($"{b}: {names[labels[b]]}");
 
+        // The search tree itself, from the stored MCTS state: the root is the default path, then the visited moves.
+        await Expect(page.Locator("#search-tree tbody tr").First).ToContainTextAsync("default path");
+        Assert.True(await page.Locator("#search-tree tbody tr").CountAsync() > 1, "the tree shows the root's visited children");
+
         // Lists: the sweep, and the node with its model.
         await page.GotoAsync(d.Url("/"));
         await Expect(page.Locator($"#sweeps tr[data-sweep='{id}'] .status")).ToHaveTextAsync("done");
