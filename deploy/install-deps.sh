@@ -4,6 +4,7 @@
 #   gcc                   compiles the llama.cpp reference shim in the tests
 #   nodejs/npm            fetches reference packages (llama.cpp binaries, tokenizers) in the tests
 #   postgresql            the cluster's database (the tests start private servers with deploy/postgres.sh)
+#   chromium              the browser the dashboard tests drive through Playwright (/usr/bin/chromium)
 # Runs apt-get as root, or through sudo when not root. Prints nothing when all is present.
 set -euo pipefail
 need=()
@@ -11,6 +12,7 @@ dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo -n"

@@ -11,4 +11,5 @@ PretrainCommands.Add(root);
 SearchCommands.Add(root);
 RouterCommands.Add(root);
 ClusterCommands.Add(root);
+DashboardCommands.Add(root);
 return root.Parse(args).Invoke();

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Npgsql;
 
-namespace DrLlm.Cluster.Tests;
+namespace DrLlm.Tests.Shared;
 
 /// <summary>A <c>drllm node</c> process (the built CLI, as users run it); its stderr is kept for diagnostics.</summary>
 public sealed class NodeProcess : IDisposable
@@ -168,7 +168,7 @@ public static class Specs
     public static long Launch(string cs, string yaml)
     {
         var file = Write(yaml);
-        var (code, output, err) = DrLlm.Tests.Shared.DrllmProcess.Run("sweep", "launch", file, "--db", cs);
+        var (code, output, err) = DrllmProcess.Run("sweep", "launch", file, "--db", cs);
         Assert.True(code == 0, $"sweep launch failed ({code}): {err}");
         return long.Parse(output.Trim());
     }

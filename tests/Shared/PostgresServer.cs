@@ -3,14 +3,12 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
-
-namespace DrLlm.Cluster.Tests;
+namespace DrLlm.Tests.Shared;
 
 /// <summary>
 /// A private PostgreSQL for the tests, started with deploy/postgres.sh in a temporary directory on a free port (never
 /// the system's server), stopped and deleted on dispose. <see cref="Stop"/>/<see cref="Start"/> restart it mid-test.
-/// <see cref="CreateDatabase"/> gives each test a fresh database on it.
+/// <see cref="CreateDatabase"/> gives each test a fresh database on it. Linked into the cluster and dashboard tests.
 /// </summary>
 public sealed class PostgresServer : IDisposable
 {
@@ -25,7 +23,7 @@ public sealed class PostgresServer : IDisposable
         Start();
     }
 
-    public static string RepoRoot => DrLlm.Tests.Shared.RepoPaths.Root;
+    public static string RepoRoot => RepoPaths.Root;
 
     public string AdminConnectionString => $"Host=127.0.0.1;Port={Port};Username=drllm;Database=drllm;Pooling=false";
 
@@ -72,7 +70,3 @@ public sealed class PostgresServer : IDisposable
         try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
-
-/// <summary>One server shared by the tests that only need a fresh database each.</summary>
-[CollectionDefinition("pg")]
-public sealed class PgCollection : ICollectionFixture<PostgresServer>;
