@@ -34,7 +34,9 @@ public sealed class SweepTests(PostgresServer pg)
     public void One_node_and_three_nodes_give_the_same_results_even_when_a_node_leaves_mid_sweep()
     {
         var yaml = Specs.Standin("det", "sa", n: 8, sims: 16, every: 4, seeds: "[0, 1]");
-        const string model = "sa=standin:latency=15ms,blocks=8";
+        // 40 ms per evaluation: when node c is seen at its first checkpoints, its tree still has ≥ 8 × 40 ms to run, so
+        // the SIGTERM below reaches it mid-search even on a loaded machine (at 15 ms a tree could finish first).
+        const string model = "sa=standin:latency=40ms,blocks=8";
 
         var cs1 = pg.CreateDatabase();
         string one;
@@ -52,7 +54,7 @@ public sealed class SweepTests(PostgresServer pg)
         using var c = new NodeProcess(cs3, "c", model);
         long s3 = Specs.Launch(cs3, yaml);
         // Node c leaves (SIGTERM) while it runs a search: it must checkpoint, hand the tree back and leave cleanly.
-        Db.WaitFor(() => Db.Scalar<long>(cs3, "select count(*) from search_trees where node_id = 'c' and status = 'running' and simulations >= 4") > 0,
+        Db.WaitFor(() => Db.Scalar<long>(cs3, "select count(*) from search_trees where node_id = 'c' and status = 'running' and simulations between 4 and 8") > 0,
             Patience, () => Db.Diagnostics(cs3, s3, a, b, c));
         Assert.Equal(0, c.Terminate());
         Assert.Contains("checkpointed and released", c.Log);
