@@ -99,6 +99,16 @@ public static class RouterCommands
 
     private static IEnumerable<ExampleSearchResult> ReadSearchResults(string file)
     {
+        foreach (var (lineNo, e) in ReadLabelLines(file))
+        {
+            if (e is null || string.IsNullOrEmpty(e.Task)) throw new FormatException($"{file}:{lineNo}: not a search result line (no 'task')");
+            yield return e;
+        }
+    }
+
+    /// <summary>The non-blank lines of a `drllm search` JSONL file, parsed, with their line numbers (null: a JSON null).</summary>
+    private static IEnumerable<(int Line, ExampleSearchResult? Result)> ReadLabelLines(string file)
+    {
         if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such label file");
         int lineNo = 0;
         foreach (var line in File.ReadLines(file))
@@ -108,8 +118,7 @@ public static class RouterCommands
             ExampleSearchResult? e;
             try { e = JsonSerializer.Deserialize<ExampleSearchResult>(line, Snake); }
             catch (JsonException ex) { throw new FormatException($"{file}:{lineNo}: not a search result line ({ex.Message})", ex); }
-            if (e is null || string.IsNullOrEmpty(e.Task)) throw new FormatException($"{file}:{lineNo}: not a search result line (no 'task')");
-            yield return e;
+            yield return (lineNo, e);
         }
     }
 
@@ -120,16 +129,9 @@ public static class RouterCommands
     /// <summary>Label lines → router examples; the prompt text is encoded with the model's tokenizer as evaluation does.</summary>
     private static List<RouterExample> ReadExamples(string file, ITokenizer tokenizer, int numBlocks)
     {
-        if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such label file");
         var examples = new List<RouterExample>();
-        int lineNo = 0;
-        foreach (var line in File.ReadLines(file))
+        foreach (var (lineNo, e) in ReadLabelLines(file))
         {
-            lineNo++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            ExampleSearchResult? e;
-            try { e = JsonSerializer.Deserialize<ExampleSearchResult>(line, Snake); }
-            catch (JsonException ex) { throw new FormatException($"{file}:{lineNo}: not a search result line ({ex.Message})", ex); }
             if (e is null || e.Labels is null) continue;
             if (string.IsNullOrEmpty(e.Prompt)) throw new FormatException($"{file}:{lineNo}: 'prompt' is missing (written by an older drllm search?)");
             if (e.Labels.Length != numBlocks || e.Labels.Any(y => y is < 0 or > 2))
