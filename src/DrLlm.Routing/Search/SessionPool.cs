@@ -38,10 +38,10 @@ public sealed class SessionPool : IDisposable
     /// The session to evaluate <paramref name="steps"/> on for <paramref name="prompt"/>. The session whose stored run
     /// shares most steps stays as it is (the root's run, say, serves many children); the least recently used other
     /// session receives a copy of those shared steps and runs the path. A copy is memory traffic only, far cheaper than
-    /// the block runs it saves, and keeps the most useful runs in the pool instead of overwriting them. A path that
-    /// shares nothing runs in the least recently used session. Among sources
+    /// the block runs it saves, and keeps the most useful runs in the pool instead of overwriting them. Among sources
     /// that share equally the most recently used wins, so a run that keeps serving (the root's) is never the least
-    /// recently used one that the next copy overwrites.
+    /// recently used one that the next copy overwrites. A path that shares nothing runs in the least recently used
+    /// session.
     /// </summary>
     public InferenceSession For(ReadOnlySpan<int> prompt, ReadOnlySpan<int> steps)
     {
@@ -51,16 +51,24 @@ public sealed class SessionPool : IDisposable
             int s = _sessions[i].ReusableSteps(prompt, steps);
             if (s > shared || (s == shared && _lastUse[i] > _lastUse[source])) { source = i; shared = s; }
         }
-        int target = -1;
-        for (int i = 0; i < _sessions.Length; i++)
-            if ((shared == 0 || i != source || _sessions.Length == 1) && (target < 0 || _lastUse[i] < _lastUse[target])) target = i;
-        if (target != source && shared > 0)
+        // Shared steps stay where they are: the path runs in another session, which first receives a copy of them.
+        bool copy = shared > 0 && _sessions.Length > 1;
+        int target = LeastRecentlyUsed(except: copy ? source : -1);
+        if (copy)
         {
             _sessions[target].CopyStoredRun(_sessions[source], shared);
             _lastUse[source] = ++_clock;
         }
         _lastUse[target] = ++_clock;
         return _sessions[target];
+    }
+
+    private int LeastRecentlyUsed(int except)
+    {
+        int best = -1;
+        for (int i = 0; i < _sessions.Length; i++)
+            if (i != except && (best < 0 || _lastUse[i] < _lastUse[best])) best = i;
+        return best;
     }
 
     public void Dispose()
