@@ -81,6 +81,27 @@ public class DataTests
     }
 
     [Fact]
+    public void Task_corpus_entries_take_level_ranges_and_bad_entries_say_what_is_wrong()
+    {
+        var c = new TaskFamilyCorpus(["arith", "mcq:1-2"]);
+        Assert.Equal("tasks:arith+mcq:1-2", c.Name);
+        var mcq = DrLlm.Tasks.TaskRegistry.FindSynthetic("mcq")!;
+        for (int i = 0; i < 40; i++)
+        {
+            var e = c.Example(5, 2 * i + 1);
+            var item = mcq.Item("train", i, 5, 1, 2);
+            Assert.InRange(item.Level!.Value, 1, 2);
+            Assert.Equal(DrLlm.Tasks.Prompts.TaskPrompts.TrainingText(item), (e.Prompt, e.Completion));
+        }
+        Assert.Equal("tasks:arith+mcq", new TaskFamilyCorpus(["arith", "mcq:1-7"]).Name); // the whole range is the family
+        Assert.Equal("tasks:mcq:3", new TaskFamilyCorpus(["mcq:3"]).Name);
+        Assert.Contains("levels 0-2 are not within mcq's 1-7", Assert.Throws<ArgumentException>(() => new TaskFamilyCorpus(["mcq:0-2"])).Message);
+        Assert.Contains("'mcq:a-b': expected FAMILY, FAMILY:LEVEL or FAMILY:MIN-MAX", Assert.Throws<ArgumentException>(() => new TaskFamilyCorpus(["mcq:a-b"])).Message);
+        Assert.Contains("out-of-domain", Assert.Throws<ArgumentException>(() => new TaskFamilyCorpus(["ood-count:1"])).Message);
+        Assert.Contains("'nope' is not a synthetic task family", Assert.Throws<ArgumentException>(() => new TaskFamilyCorpus(["nope"])).Message);
+    }
+
+    [Fact]
     public void Packer_keeps_examples_whole_with_bos_eos_and_masks_completions()
     {
         var corpus = new FixedCorpus(new("ab=", "c"), new("xyz=", "12")); // 6 and 8 tokens with bos/eos

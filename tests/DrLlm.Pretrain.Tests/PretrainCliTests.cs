@@ -34,6 +34,17 @@ public class PretrainCliTests
         Assert.Contains("resuming at step 4", output);
         Assert.Contains("step      6/6", output);
 
+        (code, _, err) = Drllm("pretrain", "--out", run, "--resume", "--corpus", "arith:1-2", "--steps", "7");
+        Assert.Equal(1, code);
+        Assert.Contains("trained on corpus 'tasks:arith+mcq', resuming with 'tasks:arith:1-2' (pass --switch-corpus", err);
+        (code, _, err) = Drllm("pretrain", "--out", run, "--resume", "--switch-corpus", "--steps", "7");
+        Assert.Equal(1, code);
+        Assert.Contains("--switch-corpus needs --corpus", err);
+        (code, output, err) = Drllm("pretrain", "--out", run, "--resume", "--switch-corpus", "--corpus", "arith:1-2", "--steps", "7", "--threads", "2");
+        Assert.True(code == 0, err + output);
+        Assert.Contains("corpus tasks:arith:1-2", output);
+        Assert.Contains("step      7/7", output);
+
         using var decoder = Decoder.Load(run, threads: 2);
         Assert.Equal(2, decoder.Config.NumLayers);
         Assert.True(File.Exists(Path.Combine(run, "tokenizer.json")));

@@ -118,6 +118,32 @@ public unsafe class TrainingTests
     }
 
     [Fact]
+    public void Resuming_on_another_corpus_needs_the_switch_and_then_goes_on_from_the_same_example()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("state.bin");
+        long next;
+        using (var t = new Pretrainer(TinyOptions, new ArithmeticCorpus()))
+        {
+            t.TrainStep();
+            t.SaveCheckpoint(path);
+            next = t.Data.NextExample;
+        }
+        var tasks = new TaskFamilyCorpus(["arith:1"]);
+        var e = Assert.Throws<ArgumentException>(() => Pretrainer.Resume(path, tasks));
+        Assert.Contains("--switch-corpus", e.Message);
+        using (var switched = Pretrainer.Resume(path, tasks, switchCorpus: true))
+        {
+            Assert.Equal((1, next), (switched.Step, switched.Data.NextExample));
+            switched.TrainStep();
+            switched.SaveCheckpoint(path);
+        }
+        Assert.Throws<ArgumentException>(() => Pretrainer.Resume(path, new ArithmeticCorpus())); // it now records the new corpus
+        using var again = Pretrainer.Resume(path, tasks);
+        Assert.Equal(2, again.Step);
+    }
+
+    [Fact]
     public void Corrupt_or_truncated_checkpoint_is_an_error_naming_the_file()
     {
         using var dir = new TempDir();

@@ -68,6 +68,12 @@ public class CliTests
         var (code, output, err) = Drllm("tasks", "sample", "--task", "arith", "--level", "4", "--n", "5");
         Assert.True(code == 0, err);
         Assert.All(Lines(output), l => Assert.Equal(4, JsonDocument.Parse(l).RootElement.GetProperty("level").GetInt32()));
+        (code, output, err) = Drllm("tasks", "sample", "--task", "mcq", "--level", "1-2", "--n", "20");
+        Assert.True(code == 0, err);
+        Assert.Equal([1, 2], Lines(output).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("level").GetInt32()).Distinct().Order());
+        (code, _, err) = Drllm("tasks", "sample", "--task", "mcq", "--level", "2-x");
+        Assert.Equal(1, code);
+        Assert.Contains("--level: expected a level or MIN-MAX, got '2-x'", err);
 
         using var dir = new TempDir();
         var f = dir.Write("d.jsonl", """{"query": "q", "gt_ans": "1"}""");

@@ -14,7 +14,7 @@ public class RegistryTests
         Assert.False(f["ood-order"].InDomain);
         Assert.Equal(Grading.MathAnswer, f["arith"].Grading);
         Assert.Equal(Grading.MultipleChoiceLetter, f["ood-order"].Grading);
-        Assert.Equal((1, 5), (f["mcq"].MinLevel, f["mcq"].MaxLevel));
+        Assert.Equal((1, 7), (f["mcq"].MinLevel, f["mcq"].MaxLevel));
         Assert.True(f["arc"].InDomain && f["dart"].InDomain && !f["gsm8k"].InDomain && !f["mmlu"].InDomain);
         Assert.All(new[] { "arc", "dart", "gsm8k", "mmlu", "generic" }, n => Assert.True(f[n].NeedsFile));
         Assert.True(TaskRegistry.Synthetic.Count(s => !s.InDomain) >= 2);

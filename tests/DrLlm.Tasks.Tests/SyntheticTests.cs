@@ -34,6 +34,36 @@ public class SyntheticTests
         Assert.Equal("Q: 31+23=? A:", TaskPrompts.Base(Family("arith").Item("train", 0)));
         Assert.Equal("54", Family("arith").Item("train", 0).Gold);
         Assert.Equal("Q: Next: 15, 16, 17, 18, ? (A) 20 (B) 19 (C) 17 (D) 21 Answer:", TaskPrompts.Base(Family("mcq").Item("train", 0)));
+        Assert.Equal("Q: Which option is 74? (A) 10 (B) 74 (C) 86 (D) 99 Answer:", TaskPrompts.Base(Family("mcq").Item("test", 2)));
+    }
+
+    [Fact]
+    public void Mcq_levels_3_to_7_are_the_first_versions_levels_1_to_5_renumbered()
+    {
+        // The shipped demo model's first 14,000 steps were trained on mcq before levels 1-2 existed; its recipe
+        // reproduces them with mcq:3-7. These prompts are what the first version generated (captured before the change).
+        var mcq = Family("mcq");
+        Assert.Equal("Q: Which is smallest? (A) 21 (B) 77 (C) 31 (D) 30 Answer:", TaskPrompts.Base(mcq.Item("test", 0, level: 3)));
+        Assert.Equal("Q: If te then zu. If vu then no. If no then to. vu is true. Which is true? (A) lu (B) to (C) te (D) zu Answer:",
+            TaskPrompts.Base(mcq.Item("test", 0, level: 6)));
+        // The old default stream (levels drawn over 1-5) is the stream over 3-7: the training corpus of seed 1337.
+        var first = mcq.Item("train", 0, 1337, 3, 7);
+        Assert.Equal(("Q: Which is largest? (A) 11+6 (B) 3+8 (C) 10-5 (D) 6*8 Answer:", " D\n"), TaskPrompts.TrainingText(first));
+        Assert.Equal(5, first.Level);
+        Assert.Equal("Q: If zu then ma. If na then mu. If ma then ke. zu is true. Which is true? (A) mu (B) na (C) ke (D) vi Answer:",
+            TaskPrompts.Base(mcq.Item("train", 1, 1337, 3, 7)));
+    }
+
+    [Fact]
+    public void Level_ranges_draw_evenly_within_the_range_and_bad_ranges_name_the_family()
+    {
+        var mcq = Family("mcq");
+        var counts = mcq.Items("train", 0, 1, 2).Take(400).GroupBy(i => i.Level!.Value).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal([1, 2], counts.Keys.Order());
+        Assert.All(counts.Values, c => Assert.InRange(c, 150, 250));
+        Assert.Equal(mcq.Item("test", 9, 0, level: 2), mcq.Item("test", 9, 0, 2, 2));
+        Assert.Contains("mcq: level 8 out of range 1-7", Assert.Throws<ArgumentException>(() => mcq.Item("test", 0, 0, 3, 8)).Message);
+        Assert.Contains("empty level range 5-3", Assert.Throws<ArgumentException>(() => mcq.Item("test", 0, 0, 5, 3)).Message);
     }
 
     [Theory, MemberData(nameof(FamilyNames))]
@@ -58,11 +88,12 @@ public class SyntheticTests
     public void Levels_are_spread_evenly_and_can_be_fixed(string name)
     {
         var f = Family(name);
-        var counts = f.Items("train").Take(2000).GroupBy(i => i.Level!.Value).ToDictionary(g => g.Key, g => g.Count());
+        var counts = f.Items("train").Take(2100).GroupBy(i => i.Level!.Value).ToDictionary(g => g.Key, g => g.Count());
+        int levels = f.MaxLevel - f.MinLevel + 1;
         for (int level = f.MinLevel; level <= f.MaxLevel; level++)
-            Assert.InRange(counts.GetValueOrDefault(level), 300, 500);
+            Assert.InRange(counts.GetValueOrDefault(level), 0.75 * 2100 / levels, 1.25 * 2100 / levels);
         Assert.All(f.Items("test", level: 4).Take(30), i => Assert.Equal(4, i.Level));
-        Assert.Throws<ArgumentException>(() => f.Item("test", 0, level: 6));
+        Assert.Throws<ArgumentException>(() => f.Item("test", 0, level: f.MaxLevel + 1));
         Assert.Throws<ArgumentException>(() => f.Item("dev", 0));
     }
 
@@ -140,7 +171,9 @@ public class SyntheticTests
         {
             var opts = item.Choices!;
             int gold = item.Gold[0] - 'A';
-            if (item.Question.StartsWith("Which is"))
+            if (Regex.Match(item.Question, @"^Which option is (\d+)\?$") is { Success: true } lookup)
+                Assert.Equal(lookup.Groups[1].Value, opts[gold]);
+            else if (item.Question.StartsWith("Which is"))
             {
                 var values = opts.Select(Compute).ToList();
                 var best = item.Question.Contains("largest") ? values.Max() : values.Min();

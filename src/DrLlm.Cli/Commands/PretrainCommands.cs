@@ -22,9 +22,10 @@ public static class PretrainCommands
         var steps = new Option<int?>("--steps") { Description = "total optimiser steps (overrides the config; on resume, extends or shortens the run)" };
         var until = new Option<int?>("--until") { Description = "stop (checkpoint and export) after this step; the schedule still runs to --steps, so a later --resume continues the same run" };
         var threads = new Option<int?>("--threads") { Description = "OpenBLAS threads (default: all cores)" };
-        var corpusOpt = new Option<string?>("--corpus") { Description = "comma-separated in-domain task families to train on (default: all in-domain families)" };
+        var corpusOpt = new Option<string?>("--corpus") { Description = "comma-separated in-domain task families to train on, each optionally with a level range (arith,mcq:3-7); default: all in-domain families, all levels" };
+        var switchCorpus = new Option<bool>("--switch-corpus") { Description = "with --resume: go on with --corpus although the checkpoint was trained on another (a curriculum stage)" };
         var cmd = new Command("pretrain", "train the base model from scratch on synthetic task families; writes a Hugging Face model directory")
-            { outDir, config, resume, steps, until, threads, corpusOpt };
+            { outDir, config, resume, steps, until, threads, corpusOpt, switchCorpus };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             string dir = r.GetValue(outDir)!;
@@ -39,10 +40,12 @@ public static class PretrainCommands
             if (r.GetValue(resume))
             {
                 if (r.GetValue(config) is not null) throw new ArgumentException("--resume takes its settings from the checkpoint; drop --config");
-                trainer = Pretrainer.Resume(state, corpus, Override);
+                if (r.GetValue(switchCorpus) && r.GetValue(corpusOpt) is null) throw new ArgumentException("--switch-corpus needs --corpus: the corpus to go on with");
+                trainer = Pretrainer.Resume(state, corpus, Override, r.GetValue(switchCorpus));
             }
             else
             {
+                if (r.GetValue(switchCorpus)) throw new ArgumentException("--switch-corpus applies to --resume only");
                 if (File.Exists(state)) throw new ArgumentException($"{state} exists: pass --resume to continue it, or choose another --out");
                 trainer = new Pretrainer(Override(ReadOptions(r.GetValue(config))), corpus);
             }

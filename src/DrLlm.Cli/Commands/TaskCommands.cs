@@ -56,7 +56,7 @@ public static class TaskCommands
         var split = new Option<string>("--split") { Description = "train, validation or test (for a file: the split it holds)", DefaultValueFactory = _ => "test" };
         var n = new Option<int>("--n") { Description = "how many items", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "generator seed (synthetic) or sampling seed (files)", DefaultValueFactory = _ => 0 };
-        var level = new Option<int?>("--level") { Description = "synthetic families: only this difficulty level (default: levels drawn evenly)" };
+        var level = new Option<string?>("--level") { Description = "synthetic families: only this difficulty level, or levels MIN-MAX drawn evenly (default: all levels drawn evenly)" };
         var skip = new Option<bool>("--skip-bad-rows") { Description = "skip rows that do not parse (counted on stderr) instead of failing" };
         var cmd = new Command("sample", "print items as JSON lines: id, task, split, level, prompt, completion, choices, gold, grading, source")
             { task, file, split, n, seed, level, skip };
@@ -69,7 +69,10 @@ public static class TaskCommands
             if (r.GetValue(level) is { } lv)
             {
                 var family = TaskRegistry.FindSynthetic(source.Name) ?? throw new ArgumentException($"--level applies to synthetic families only, not '{r.GetValue(task)}'");
-                items = [.. family.Items(r.GetValue(split)!, r.GetValue(seed), lv).Take(r.GetValue(n))];
+                var bounds = lv.Split('-');
+                if (bounds.Length > 2 || !bounds.All(b => int.TryParse(b, out _)))
+                    throw new ArgumentException($"--level: expected a level or MIN-MAX, got '{lv}'");
+                items = [.. family.Items(r.GetValue(split)!, r.GetValue(seed), int.Parse(bounds[0]), int.Parse(bounds[^1])).Take(r.GetValue(n))];
             }
             else items = source.Sample(r.GetValue(split)!, r.GetValue(n), r.GetValue(seed));
             foreach (var item in items)

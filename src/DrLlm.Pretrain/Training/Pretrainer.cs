@@ -95,14 +95,19 @@ public sealed unsafe class Pretrainer : IDisposable
 
     /// <summary>
     /// Continues the run a checkpoint stores. <paramref name="adjust"/> may change settings that leave the state valid
-    /// (Steps, Threads, intervals); the model shape, batch and data settings must stay as saved.
+    /// (Steps, Threads, intervals); the model shape, batch and data settings must stay as saved. The corpus must be the
+    /// checkpoint's unless <paramref name="switchCorpus"/>: then training goes on with <paramref name="corpus"/> from
+    /// the next step (a curriculum stage), its stream read from the checkpoint's example index on, and later
+    /// checkpoints record the new corpus.
     /// </summary>
-    public static Pretrainer Resume(string path, ITrainingCorpus corpus, Func<PretrainOptions, PretrainOptions>? adjust = null)
+    public static Pretrainer Resume(string path, ITrainingCorpus corpus, Func<PretrainOptions, PretrainOptions>? adjust = null,
+        bool switchCorpus = false)
     {
         var ckpt = TrainingCheckpoint.Load(path);
         var h = ckpt.Header;
-        if (h.Corpus != corpus.Name)
-            throw new ArgumentException($"{path}: checkpoint was trained on corpus '{h.Corpus}', resuming with '{corpus.Name}'");
+        if (h.Corpus != corpus.Name && !switchCorpus)
+            throw new ArgumentException($"{path}: checkpoint was trained on corpus '{h.Corpus}', resuming with '{corpus.Name}' " +
+                "(pass --switch-corpus to go on with the new corpus from here)");
         var options = adjust?.Invoke(h.Options) ?? h.Options;
         if (!SameShape(options, h.Options))
             throw new ArgumentException($"{path}: the model shape in the checkpoint cannot change on resume");

@@ -3,36 +3,64 @@ namespace DrLlm.Tasks.Synthetic;
 /// <summary>
 /// <c>mcq</c>: four-option multiple choice answered with a letter, the in-domain analogue of ARC.
 /// <list type="table">
-/// <item><term>1</term><description>largest or smallest of four numbers: "Q: Which is largest? (A) 12 (B) 40 (C) 7 (D) 33 Answer:" → " B"</description></item>
-/// <item><term>2</term><description>next term of an arithmetic sequence: "Q: Next: 3, 5, 7, 9, ? (A) 10 (B) 11 (C) 12 (D) 13 Answer:" → " B"</description></item>
-/// <item><term>3</term><description>largest or smallest of four small expressions: "Q: Which is largest? (A) 3+4 (B) 2*5 (C) 9-1 (D) 6 Answer:"</description></item>
-/// <item><term>4</term><description>if-then rules over symbols, two chained steps and a decoy rule: "Q: If ka then mo. If ti then pe. If mo then zu.
+/// <item><term>1</term><description>find the option that is a given number: "Q: Which option is 40? (A) 12 (B) 40 (C) 7 (D) 33 Answer:" → " B"</description></item>
+/// <item><term>2</term><description>largest or smallest of four digits: "Q: Which is largest? (A) 3 (B) 8 (C) 1 (D) 5 Answer:" → " B"</description></item>
+/// <item><term>3</term><description>largest or smallest of four numbers: "Q: Which is largest? (A) 12 (B) 40 (C) 7 (D) 33 Answer:" → " B"</description></item>
+/// <item><term>4</term><description>next term of an arithmetic sequence: "Q: Next: 3, 5, 7, 9, ? (A) 10 (B) 11 (C) 12 (D) 13 Answer:" → " B"</description></item>
+/// <item><term>5</term><description>largest or smallest of four small expressions: "Q: Which is largest? (A) 3+4 (B) 2*5 (C) 9-1 (D) 6 Answer:"</description></item>
+/// <item><term>6</term><description>if-then rules over symbols, two chained steps and a decoy rule: "Q: If ka then mo. If ti then pe. If mo then zu.
 ///   ka is true. Which is true? (A) pe (B) zu (C) ti (D) lo Answer:" → " B"</description></item>
-/// <item><term>5</term><description>next term of a harder sequence (geometric, squares, Fibonacci-like, alternating steps):
+/// <item><term>7</term><description>next term of a harder sequence (geometric, squares, Fibonacci-like, alternating steps):
 ///   "Q: Next: 2, 6, 18, 54, ? (A) 90 (B) 162 (C) 160 (D) 108 Answer:" → " B"</description></item>
 /// </list>
 /// The correct option's position is uniform over A-D.
+///
+/// <para>Levels 1 and 2 came later (stop 11): a 1.5M-parameter model trained 14,000 steps on levels 3-7 alone stayed at
+/// chance, never learning to map the option it picks back to its letter; these two levels teach that mapping with the
+/// content made trivial. Levels 3-7 are the first version's levels 1-5, and <see cref="LevelKey"/> seeds them by those
+/// old numbers, so their questions are unchanged: item (split, index, seed) drawn from levels 3-7 is the first version's
+/// item (split, index, seed), renumbered.</para>
 /// </summary>
 public sealed class McqFamily : SyntheticFamily
 {
     public override string Name => "mcq";
-    public override string Description => "4-option multiple choice, letter answers (ARC analogue): largest/smallest, sequences, expressions, if-then rules";
+    public override string Description => "4-option multiple choice, letter answers (ARC analogue): find a number, largest/smallest, sequences, expressions, if-then rules";
     public override Grading Grading => Grading.MultipleChoiceLetter;
     public override bool InDomain => true;
     public override int NewTokens => 2; // METHOD.md's base-model letter budget: " B"
 
+    public override int MaxLevel => 7;
+
     protected override GeneratedQuestion Generate(SeededRandom rng, int level) => level switch
     {
-        1 => Extreme(rng),
-        2 => ArithmeticSequence(rng),
-        3 => ExpressionExtreme(rng),
-        4 => Rules(rng),
+        1 => Lookup(rng),
+        2 => Extreme(rng, maxValue: 9),
+        3 => Extreme(rng, maxValue: 99),
+        4 => ArithmeticSequence(rng),
+        5 => ExpressionExtreme(rng),
+        6 => Rules(rng),
         _ => HardSequence(rng),
     };
 
-    private static GeneratedQuestion Extreme(SeededRandom rng)
+    /// <summary>Levels 3-7 keep the seeds of the first version's levels 1-5 (see the class summary).</summary>
+    protected override string LevelKey(int level) => level switch
+    {
+        1 => "lookup",
+        2 => "digit-extreme",
+        _ => base.LevelKey(level - 2),
+    };
+
+    private static GeneratedQuestion Lookup(SeededRandom rng)
     {
         var values = Distinct(rng, 4, () => rng.Int(1, 99));
+        int target = values[rng.Int(0, 3)];
+        var (choices, gold) = Options(rng, target.ToString(), values.Where(v => v != target).Select(v => v.ToString()));
+        return new GeneratedQuestion($"Which option is {target}?", choices, gold);
+    }
+
+    private static GeneratedQuestion Extreme(SeededRandom rng, int maxValue)
+    {
+        var values = Distinct(rng, 4, () => rng.Int(1, maxValue));
         bool largest = rng.Coin();
         var best = largest ? values.Max() : values.Min();
         var (choices, gold) = Options(rng, best.ToString(), values.Where(v => v != best).Select(v => v.ToString()));

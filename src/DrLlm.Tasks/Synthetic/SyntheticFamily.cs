@@ -36,6 +36,13 @@ public abstract class SyntheticFamily
     /// <summary>One question of <paramref name="level"/>; all randomness from <paramref name="rng"/>.</summary>
     protected abstract GeneratedQuestion Generate(SeededRandom rng, int level);
 
+    /// <summary>
+    /// What seeds a level's questions (with family, seed, split, index and attempt): its number unless a family says
+    /// otherwise. A family that puts easier levels in front of existing ones keys the existing generators by their old
+    /// numbers, so their questions stay the same under the new numbering (see <see cref="McqFamily"/>).
+    /// </summary>
+    protected virtual string LevelKey(int level) => level.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>"train", "validation" or "test": where a question with this content belongs (see the class summary).</summary>
     public string SplitOf(string question, IReadOnlyList<string>? choices)
     {
@@ -45,18 +52,30 @@ public abstract class SyntheticFamily
     }
 
     /// <summary>The item at <paramref name="index"/> of a split; <paramref name="level"/> null = a level drawn per item.</summary>
-    public TaskItem Item(string split, int index, int seed = 0, int? level = null)
+    public TaskItem Item(string split, int index, int seed = 0, int? level = null) =>
+        level is { } l ? Item(split, index, seed, l, l) : Item(split, index, seed, MinLevel, MaxLevel);
+
+    /// <summary>
+    /// The item at <paramref name="index"/> of a split with its level drawn evenly from <paramref name="minLevel"/>..
+    /// <paramref name="maxLevel"/> by a hash of (seed, split, index); over the family's whole range this is the default
+    /// stream, and a range lo..hi draws level lo + (that hash mod its width), so a curriculum over a few levels is a
+    /// stream of its own.
+    /// </summary>
+    public TaskItem Item(string split, int index, int seed, int minLevel, int maxLevel)
     {
         if (!SplitNames.Contains(split)) throw new ArgumentException($"{Name}: unknown split '{split}' (expected {string.Join(", ", SplitNames)})");
         if (index < 0) throw new ArgumentOutOfRangeException(nameof(index), index, "item index must be ≥ 0");
-        if (level is { } l && (l < MinLevel || l > MaxLevel)) throw new ArgumentException($"{Name}: level {l} out of range {MinLevel}-{MaxLevel}");
+        foreach (var l in new[] { minLevel, maxLevel })
+            if (l < MinLevel || l > MaxLevel) throw new ArgumentException($"{Name}: level {l} out of range {MinLevel}-{MaxLevel}");
+        if (minLevel > maxLevel) throw new ArgumentException($"{Name}: empty level range {minLevel}-{maxLevel}");
         var s = seed.ToString(); var i = index.ToString();
-        int lv = level ?? MinLevel + (int)(SeededRandom.Hash("level", Name, s, split, i) % (ulong)(MaxLevel - MinLevel + 1));
+        int lv = minLevel == maxLevel ? minLevel
+            : minLevel + (int)(SeededRandom.Hash("level", Name, s, split, i) % (ulong)(maxLevel - minLevel + 1));
         // Expected 1.25 tries for train and 10 for validation/test; 2000 fails only if a level's question space is tiny.
         for (int attempt = 0; attempt < 2000; attempt++)
         {
             // The level is part of the seed, so fixed-level streams (level 1, level 2, …) are not copies of each other.
-            var rng = new SeededRandom(SeededRandom.Hash("item", Name, s, split, i, lv.ToString(), attempt.ToString()));
+            var rng = new SeededRandom(SeededRandom.Hash("item", Name, s, split, i, LevelKey(lv), attempt.ToString()));
             var q = Generate(rng, lv);
             if (SplitOf(q.Question, q.Choices) != split) continue;
             return new TaskItem($"{Name}-s{seed}-{split}-{index}", Name, q.Question, q.Choices, q.Gold, Grading,
@@ -69,6 +88,12 @@ public abstract class SyntheticFamily
     public IEnumerable<TaskItem> Items(string split, int seed = 0, int? level = null)
     {
         for (int i = 0; ; i++) yield return Item(split, i, seed, level);
+    }
+
+    /// <summary>Items 0, 1, 2, … of a split with levels drawn from <paramref name="minLevel"/>..<paramref name="maxLevel"/>.</summary>
+    public IEnumerable<TaskItem> Items(string split, int seed, int minLevel, int maxLevel)
+    {
+        for (int i = 0; ; i++) yield return Item(split, i, seed, minLevel, maxLevel);
     }
 
     /// <summary>
