@@ -32,6 +32,7 @@ public class EnginePathEvaluatorTests
     [Theory]
     [InlineData(1)]
     [InlineData(4)]
+    [InlineData(32)]
     public void Prefix_reuse_changes_the_cost_not_the_search(int sessions)
     {
         var (withReuse, ev1) = Search(reuse: true, sessions);
@@ -42,6 +43,18 @@ public class EnginePathEvaluatorTests
         Assert.True(ev1.BlockRunsSaved > 0);
         // Work accounting: what reuse saved plus what it ran is exactly what recomputation ran.
         Assert.Equal(ev2.BlockRuns, ev1.BlockRuns + ev1.BlockRunsSaved);
+    }
+
+    [Fact]
+    public void The_default_pool_size_is_what_a_memory_budget_holds_between_2_and_32()
+    {
+        var demo = Config with { HiddenSize = 128, NumLayers = 8, NumHeads = 4, NumKvHeads = 2, HeadDim = 32 };
+        Assert.Equal(32, SessionPool.AutoSize(demo)); // ~9 MB a session: the cap
+        // Qwen2.5-3B's shape: 36 blocks, d 2048, 2 KV heads of 128: (73·2048 + 72·2·256)·512·4 B = 381 MB a session.
+        var qwen3b = Config with { HiddenSize = 2048, NumLayers = 36, NumHeads = 16, NumKvHeads = 2, HeadDim = 128 };
+        Assert.Equal(2, SessionPool.AutoSize(qwen3b));
+        Assert.Equal(10, SessionPool.AutoSize(qwen3b, budgetBytes: 10L * 381_681_664));
+        Assert.Equal(5, SessionPool.AutoSize(qwen3b, rows: 256, budgetBytes: 5L * 381_681_664 / 2));
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public static class SearchCommands
         var state = new Option<string?>("--state") { Description = "directory for the in-progress search's checkpoint" };
         var resume = new Option<bool>("--resume") { Description = "skip examples already in --out and resume the interrupted one from --state" };
         var every = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 5, Description = "simulations between checkpoints" };
-        var sessions = new Option<int>("--sessions") { DefaultValueFactory = _ => 4, Description = "inference sessions an example's evaluations share; each keeps one path's run for reuse" };
+        var sessions = new Option<int?>("--sessions") { Description = "inference sessions an example's evaluations share; each keeps one path's run for reuse (default: as many as 1 GiB of session state holds for 512-token sequences, at most 32)" };
         var noReuse = new Option<bool>("--no-prefix-reuse") { Description = "recompute every path from scratch (the baseline for the reuse benchmark)" };
         var cmd = new Command("search", "MCTS layer-path search per example; prints one JSON line per example")
             { EngineCommands.Model, task, file, split, n, seed, sims, outFile, state, resume, every, sessions, noReuse, EngineCommands.Threads };
@@ -69,7 +69,7 @@ public static class SearchCommands
 
             using var output = outPath is null ? null : new StreamWriter(outPath, append: true);
             var sw = Stopwatch.StartNew();
-            using var pool = new SessionPool(decoder, r.GetValue(sessions));
+            using var pool = new SessionPool(decoder, r.GetValue(sessions) ?? SessionPool.AutoSize(decoder.Config));
             pool.ReusePrefix = !r.GetValue(noReuse);
             int index = 0;
             foreach (var item in items)

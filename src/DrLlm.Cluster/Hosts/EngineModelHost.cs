@@ -54,7 +54,7 @@ public sealed class EngineModelHost : IModelHost
         {
             double checkpointSeconds = 0;
             var sw = Stopwatch.StartNew();
-            using var pool = new SessionPool(_decoder, sessions);
+            using var pool = new SessionPool(_decoder, sessions > 0 ? sessions : SessionPool.AutoSize(_decoder.Config));
             var result = ExampleSearch.Run(_evaluator, pool, item, options, seed, resumeFrom, c =>
             {
                 long t0 = Stopwatch.GetTimestamp();

@@ -252,7 +252,7 @@ public sealed record SweepSpec(
             int earlySaved = Int(s, "early_stop_saved_steps", "search.early_stop_saved_steps", d.EarlyStopSavedSteps, 0, 1000);
             bool earlyFix = Bool(s, "early_stop_on_fix", "search.early_stop_on_fix", d.EarlyStopOnFix);
             int every = Int(s, "checkpoint_every", "search.checkpoint_every", 5, 1, 100_000);
-            int sessions = Int(s, "sessions", "search.sessions", 2, 1, 64);
+            int sessions = Int(s, "sessions", "search.sessions", 0, 0, 64); // 0: the host sizes the pool (SessionPool.AutoSize)
 
             var rd = new RouterTrainingOptions();
             r ??= [];
