@@ -132,15 +132,19 @@ public unsafe class TrainingTests
         var tasks = new TaskFamilyCorpus(["arith:1"]);
         var e = Assert.Throws<ArgumentException>(() => Pretrainer.Resume(path, tasks));
         Assert.Contains("--switch-corpus", e.Message);
-        using (var switched = Pretrainer.Resume(path, tasks, switchCorpus: true))
+        static PretrainOptions Flip(PretrainOptions o) => o with { CompletionOnlyLoss = !o.CompletionOnlyLoss };
+        e = Assert.Throws<ArgumentException>(() => Pretrainer.Resume(path, new ArithmeticCorpus(), Flip));
+        Assert.Contains("CompletionOnlyLoss can change on resume only at a curriculum stage", e.Message);
+        using (var switched = Pretrainer.Resume(path, tasks, Flip, switchCorpus: true))
         {
             Assert.Equal((1, next), (switched.Step, switched.Data.NextExample));
+            Assert.Equal(!TinyOptions.CompletionOnlyLoss, switched.Options.CompletionOnlyLoss);
             switched.TrainStep();
             switched.SaveCheckpoint(path);
         }
         Assert.Throws<ArgumentException>(() => Pretrainer.Resume(path, new ArithmeticCorpus())); // it now records the new corpus
         using var again = Pretrainer.Resume(path, tasks);
-        Assert.Equal(2, again.Step);
+        Assert.Equal((2, !TinyOptions.CompletionOnlyLoss), (again.Step, again.Options.CompletionOnlyLoss));
     }
 
     [Fact]

@@ -23,15 +23,20 @@ public static class PretrainCommands
         var until = new Option<int?>("--until") { Description = "stop (checkpoint and export) after this step; the schedule still runs to --steps, so a later --resume continues the same run" };
         var threads = new Option<int?>("--threads") { Description = "OpenBLAS threads (default: all cores)" };
         var corpusOpt = new Option<string?>("--corpus") { Description = "comma-separated in-domain task families to train on, each optionally with a level range (arith,mcq:3-7); default: all in-domain families, all levels" };
+        var answersOnly = new Option<bool?>("--completion-only-loss") { Description = "loss on answer tokens only (true) or on every token (false); overrides the config, and on --resume needs --switch-corpus" };
         var switchCorpus = new Option<bool>("--switch-corpus") { Description = "with --resume: go on with --corpus although the checkpoint was trained on another (a curriculum stage)" };
         var cmd = new Command("pretrain", "train the base model from scratch on synthetic task families; writes a Hugging Face model directory")
-            { outDir, config, resume, steps, until, threads, corpusOpt, switchCorpus };
+            { outDir, config, resume, steps, until, threads, corpusOpt, switchCorpus, answersOnly };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             string dir = r.GetValue(outDir)!;
             string state = Path.Combine(dir, TrainingRun.CheckpointFile);
             int? stepsValue = r.GetValue(steps), threadsValue = r.GetValue(threads);
-            PretrainOptions Override(PretrainOptions o) => o with { Steps = stepsValue ?? o.Steps, Threads = threadsValue ?? o.Threads };
+            bool? answersOnlyValue = r.GetValue(answersOnly);
+            PretrainOptions Override(PretrainOptions o) => o with
+            {
+                Steps = stepsValue ?? o.Steps, Threads = threadsValue ?? o.Threads, CompletionOnlyLoss = answersOnlyValue ?? o.CompletionOnlyLoss,
+            };
 
             ITrainingCorpus corpus = r.GetValue(corpusOpt) is { } names
                 ? new TaskFamilyCorpus(names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

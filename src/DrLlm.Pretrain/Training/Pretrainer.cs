@@ -98,7 +98,7 @@ public sealed unsafe class Pretrainer : IDisposable
     /// (Steps, Threads, intervals); the model shape, batch and data settings must stay as saved. The corpus must be the
     /// checkpoint's unless <paramref name="switchCorpus"/>: then training goes on with <paramref name="corpus"/> from
     /// the next step (a curriculum stage), its stream read from the checkpoint's example index on, and later
-    /// checkpoints record the new corpus.
+    /// checkpoints record the new corpus; such a stage may also change which tokens the loss covers (CompletionOnlyLoss).
     /// </summary>
     public static Pretrainer Resume(string path, ITrainingCorpus corpus, Func<PretrainOptions, PretrainOptions>? adjust = null,
         bool switchCorpus = false)
@@ -111,8 +111,10 @@ public sealed unsafe class Pretrainer : IDisposable
         var options = adjust?.Invoke(h.Options) ?? h.Options;
         if (!SameShape(options, h.Options))
             throw new ArgumentException($"{path}: the model shape in the checkpoint cannot change on resume");
-        if (options.Batch != h.Options.Batch || options.Seed != h.Options.Seed || options.CompletionOnlyLoss != h.Options.CompletionOnlyLoss)
-            throw new ArgumentException($"{path}: Batch, Seed and CompletionOnlyLoss cannot change on resume");
+        if (options.Batch != h.Options.Batch || options.Seed != h.Options.Seed)
+            throw new ArgumentException($"{path}: Batch and Seed cannot change on resume");
+        if (options.CompletionOnlyLoss != h.Options.CompletionOnlyLoss && !switchCorpus)
+            throw new ArgumentException($"{path}: CompletionOnlyLoss can change on resume only at a curriculum stage (--switch-corpus)");
         var trainer = new Pretrainer(options, corpus);
         if (trainer.Model.Layout.Count != h.ParamFloats)
         {
