@@ -33,8 +33,11 @@ mkdir -p "$out/logs"
 
 bash deploy/install-deps.sh
 
-# A search continued with another model, seed or simulation budget would mix two searches in one label file.
-settings="model $(cd "$model" 2>/dev/null && pwd || echo "$model") seed $seed simulations $sims"
+# A search continued with another model (path or weights: a retrained model in the same folder counts as another),
+# seed or simulation budget would mix two searches in one label file.
+weights="$model"
+if [ -d "$model" ]; then weights=$(find "$model" -maxdepth 1 \( -name '*.safetensors' -o -name '*.gguf' \) | sort | head -1); fi
+settings="model $(cd "$model" 2>/dev/null && pwd || echo "$model") weights $(sha256sum "$weights" | cut -c1-16) seed $seed simulations $sims"
 if [ -f "$out/settings" ] && [ "$(cat "$out/settings")" != "$settings" ]; then
   echo "error: $out was started with '$(cat "$out/settings")'; this run has '$settings' — choose another OUT or delete $out" >&2
   exit 1
