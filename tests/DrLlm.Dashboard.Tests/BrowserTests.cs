@@ -151,13 +151,26 @@ public sealed class BrowserTests(DashboardFixture fx)
         long id = Db.Scalar<long>(d.ConnectionString, "select max(id) from sweeps");
         Assert.Equal("cancelling", Db.SweepStatus(d.ConnectionString, id));
 
-        // A node finishing the cancel (here: the test, as the Sweep actor would): the open page sees it through the poll.
+        // The sweeps list, open in a second page with a spec half typed into the launch form, polls the row too.
+        var list = await NewPage(fx.Browser);
+        await list.GotoAsync(d.Url("/"));
+        var row = list.Locator($"#sweeps tr[data-sweep='{id}']");
+        await Expect(row.Locator(".status")).ToHaveTextAsync("cancelling");
+        await Expect(row).ToHaveAttributeAsync("data-polled", new Regex("^[1-9]"), new() { Timeout = 15_000 });
+        await list.FillAsync("#spec", "name: half typed");
+
+        // A node finishing the cancel (here: the test, as the Sweep actor would): the open pages see it through the poll.
         Db.Exec(d.ConnectionString, $"update sweeps set status = 'cancelled', finished_at = now() where id = {id}");
         await Expect(page.Locator("#sweep-status")).ToHaveTextAsync("cancelled", new() { Timeout = 15_000 });
         await Expect(page.Locator("#progress")).ToHaveAttributeAsync("data-finished", "true"); // reloaded by the script
+        await Expect(row.Locator(".status")).ToHaveTextAsync("cancelled", new() { Timeout = 15_000 });
+        await Expect(row).ToHaveAttributeAsync("data-finished", "true"); // set by the script: the row stops polling
+        Assert.Equal("name: half typed", await list.InputValueAsync("#spec")); // the list page was not reloaded
+        await list.Context.CloseAsync();
 
         await page.GotoAsync(d.Url("/"));
         await Expect(page.Locator($"#sweeps tr[data-sweep='{id}'] .status")).ToHaveTextAsync("cancelled");
+        Assert.Null(await page.Locator($"#sweeps tr[data-sweep='{id}']").GetAttributeAsync("data-polled")); // finished rows never poll
         await page.GotoAsync(d.Url("/nodes"));
         await Expect(page.Locator("main .notice")).ToContainTextAsync("No node has joined");
         await page.GotoAsync(d.Url("/sweeps/999"));
