@@ -113,6 +113,78 @@ public sealed class SweepTests(PostgresServer pg)
     }
 
     [Fact]
+    public void Nodes_killed_mid_training_and_mid_evaluation_are_taken_over_and_the_results_equal_an_uninterrupted_run()
+    {
+        // 400 router epochs (each saved to the row) and 24 evaluation items per task at 2 × 20 ms: long enough to kill a
+        // node in the middle of each.
+        var yaml = Specs.Standin("midway", "sa", n: 6, sims: 8, every: 4, eval: 24).Replace("epochs: 3", "epochs: 400");
+        const string model = "sa=standin:latency=20ms,blocks=8";
+
+        var cs1 = pg.CreateDatabase();
+        string reference;
+        using (var solo = new NodeProcess(cs1, "solo", model, concurrency: 2))
+        {
+            long s1 = Specs.Launch(cs1, yaml);
+            WaitDone(cs1, s1, solo);
+            AssertComplete(cs1, s1, solo);
+            reference = Db.Fingerprint(cs1, s1);
+        }
+
+        var cs = pg.CreateDatabase();
+        var nodes = new[] { "a", "b", "c" }.ToDictionary(n => n, n => new NodeProcess(cs, n, model, concurrency: 2));
+        try
+        {
+            var all = nodes.Values.ToArray();
+            long s = Specs.Launch(cs, yaml);
+
+            // The node training the routers dies (SIGKILL) between two saved epochs.
+            string? trainer = null;
+            Db.WaitFor(() => (trainer = Db.Scalar<string?>(cs, "select node_id from training_runs where status = 'running' and epoch between 20 and 300")) is not null,
+                Patience, () => Db.Diagnostics(cs, s, all));
+            int savedAtKill = Db.Scalar<int>(cs, "select epoch from training_runs");
+            nodes[trainer!].KillHard();
+
+            // Then the node evaluating (the other two may both be): one of them dies with part of its results stored.
+            string? evaluator = null;
+            Db.WaitFor(() => (evaluator = Db.Scalar<string?>(cs, $"""
+                    select v.node_id from evaluations v where v.status = 'running' and v.node_id <> '{trainer}'
+                    and (select count(*) from evaluation_results r where r.evaluation_id = v.id) between 3 and 18 limit 1
+                    """)) is not null,
+                Patience, () => Db.Diagnostics(cs, s, all));
+            var killedEvaluations = Db.Rows(cs, $"select id from evaluations where node_id = '{evaluator}' and status = 'running'").Select(r => (long)r[0]!).ToList();
+            nodes[evaluator!].KillHard();
+
+            WaitDone(cs, s, all);
+            AssertComplete(cs, s, all);
+            Assert.Equal(reference, Db.Fingerprint(cs, s));
+
+            // Training resumed after a saved epoch on a surviving node (not from epoch 0), and each epoch is recorded once.
+            var run = Db.Rows(cs, "select node_id, attempt, epoch from training_runs")[0];
+            Assert.NotEqual(trainer, (string)run[0]!);
+            Assert.True((int)run[1]! >= 2, "the training run was claimed again after the kill");
+            Assert.Equal(400, (int)run[2]!);
+            Assert.Equal(400L, Db.Scalar<long>(cs, "select count(distinct epoch) from training_epochs"));
+            var survivor = nodes[(string)run[0]!];
+            var resumed = System.Text.RegularExpressions.Regex.Match(survivor.Log, @"resuming after epoch (\d+)");
+            Assert.True(resumed.Success, $"no resume in the surviving trainer's log:\n{survivor.Log}");
+            Assert.InRange(int.Parse(resumed.Groups[1].Value), Math.Max(1, savedAtKill), 399);
+
+            // The killed node's evaluations were finished elsewhere, each example evaluated exactly once (AssertComplete).
+            Assert.NotEmpty(killedEvaluations);
+            foreach (var id in killedEvaluations)
+            {
+                var row = Db.Rows(cs, $"select node_id, attempt, status from evaluations where id = {id}")[0];
+                Assert.Equal(("done", true), ((string)row[2]!, (string)row[0]! != evaluator && (int)row[1]! >= 2));
+            }
+            Assert.Equal(0L, Db.Scalar<long>(cs, "select count(*) from failures"));
+        }
+        finally
+        {
+            foreach (var n in nodes.Values) n.Dispose();
+        }
+    }
+
+    [Fact]
     public void Bad_input_fails_the_actor_with_its_reason_and_the_rest_goes_on()
     {
         var cs = pg.CreateDatabase();
