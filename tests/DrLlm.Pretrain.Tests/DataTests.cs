@@ -95,7 +95,7 @@ public class DataTests
         }
         Assert.Equal("tasks:arith+mcq", new TaskFamilyCorpus(["arith", "mcq:1-7"]).Name); // the whole range is the family
         Assert.Equal("tasks:mcq:3", new TaskFamilyCorpus(["mcq:3"]).Name);
-        Assert.Contains("levels 0-2 are not within mcq's 1-7", Assert.Throws<ArgumentException>(() => new TaskFamilyCorpus(["mcq:0-2"])).Message);
+        Assert.Contains("corpus: 'mcq:0-2': mcq: level range 0-2 is not within 1-7", Assert.Throws<ArgumentException>(() => new TaskFamilyCorpus(["mcq:0-2"])).Message);
         Assert.Contains("'mcq:a-b': expected FAMILY, FAMILY:LEVEL or FAMILY:MIN-MAX", Assert.Throws<ArgumentException>(() => new TaskFamilyCorpus(["mcq:a-b"])).Message);
         Assert.Contains("out-of-domain", Assert.Throws<ArgumentException>(() => new TaskFamilyCorpus(["ood-count:1"])).Message);
         Assert.Contains("'nope' is not a synthetic task family", Assert.Throws<ArgumentException>(() => new TaskFamilyCorpus(["nope"])).Message);

@@ -74,6 +74,9 @@ public class CliTests
         (code, _, err) = Drllm("tasks", "sample", "--task", "mcq", "--level", "2-x");
         Assert.Equal(1, code);
         Assert.Contains("--level: expected a level or MIN-MAX, got '2-x'", err);
+        (code, _, err) = Drllm("tasks", "sample", "--task", "mcq", "--level", "6-9");
+        Assert.Equal(1, code);
+        Assert.Contains("mcq: level range 6-9 is not within 1-7", err);
 
         using var dir = new TempDir();
         var f = dir.Write("d.jsonl", """{"query": "q", "gt_ans": "1"}""");

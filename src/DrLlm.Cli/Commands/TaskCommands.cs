@@ -69,10 +69,8 @@ public static class TaskCommands
             if (r.GetValue(level) is { } lv)
             {
                 var family = TaskRegistry.FindSynthetic(source.Name) ?? throw new ArgumentException($"--level applies to synthetic families only, not '{r.GetValue(task)}'");
-                var bounds = lv.Split('-');
-                if (bounds.Length > 2 || !bounds.All(b => int.TryParse(b, out _)))
-                    throw new ArgumentException($"--level: expected a level or MIN-MAX, got '{lv}'");
-                items = [.. family.Items(r.GetValue(split)!, r.GetValue(seed), int.Parse(bounds[0]), int.Parse(bounds[^1])).Take(r.GetValue(n))];
+                var (lo, hi) = family.ParseLevels(lv) ?? throw new ArgumentException($"--level: expected a level or MIN-MAX, got '{lv}'");
+                items = [.. family.Items(r.GetValue(split)!, r.GetValue(seed), lo, hi).Take(r.GetValue(n))];
             }
             else items = source.Sample(r.GetValue(split)!, r.GetValue(n), r.GetValue(seed));
             foreach (var item in items)

@@ -33,12 +33,10 @@ public sealed class TaskFamilyCorpus : ITrainingCorpus
             $"corpus: '{name}' is not a synthetic task family; known: {string.Join(", ", TaskRegistry.Synthetic.Select(s => s.Name))}");
         if (!f.InDomain) throw new ArgumentException($"corpus: '{name}' is an out-of-domain family and never enters a training mix");
         if (parts.Length == 1) return (f, f.MinLevel, f.MaxLevel);
-        var range = parts[1].Split('-');
-        if (range.Length > 2 || !range.All(r => int.TryParse(r, out _)))
-            throw new ArgumentException($"corpus: '{entry}': expected FAMILY, FAMILY:LEVEL or FAMILY:MIN-MAX (e.g. mcq:1-2)");
-        int lo = int.Parse(range[0]), hi = int.Parse(range[^1]);
-        if (lo > hi || lo < f.MinLevel || hi > f.MaxLevel)
-            throw new ArgumentException($"corpus: '{entry}': levels {lo}-{hi} are not within {name}'s {f.MinLevel}-{f.MaxLevel}");
+        (int, int)? levels;
+        try { levels = f.ParseLevels(parts[1]); }
+        catch (ArgumentException e) { throw new ArgumentException($"corpus: '{entry}': {e.Message}", e); }
+        var (lo, hi) = levels ?? throw new ArgumentException($"corpus: '{entry}': expected FAMILY, FAMILY:LEVEL or FAMILY:MIN-MAX (e.g. mcq:1-2)");
         return (f, lo, hi);
     }
 

@@ -84,6 +84,21 @@ public abstract class SyntheticFamily
         throw new InvalidOperationException($"{Name}: no level-{lv} question fell in split '{split}' after 2000 tries");
     }
 
+    /// <summary>
+    /// Reads "L" or "MIN-MAX" as a level range of this family; null when the text is neither (the caller names what it
+    /// expected). A range outside <see cref="MinLevel"/>..<see cref="MaxLevel"/> or empty is an error naming the family.
+    /// </summary>
+    public (int Min, int Max)? ParseLevels(string text)
+    {
+        var bounds = text.Split('-');
+        if (bounds.Length > 2 || !bounds.All(b => int.TryParse(b, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)))
+            return null;
+        int lo = int.Parse(bounds[0], System.Globalization.CultureInfo.InvariantCulture), hi = int.Parse(bounds[^1], System.Globalization.CultureInfo.InvariantCulture);
+        if (lo > hi || lo < MinLevel || hi > MaxLevel)
+            throw new ArgumentException($"{Name}: level range {text} is not within {MinLevel}-{MaxLevel}");
+        return (lo, hi);
+    }
+
     /// <summary>Items 0, 1, 2, … of a split (an endless stream; take what you need).</summary>
     public IEnumerable<TaskItem> Items(string split, int seed = 0, int? level = null)
     {
