@@ -17,22 +17,23 @@ cd "$repo"
 run="${1:-.cache/train/demo-model}"
 bash deploy/install-deps.sh
 first=arith,mcq:3-7
-piece() { # piece N ARGS...: runs `drllm pretrain --out RUN --resume ARGS` unless piece N finished earlier
-  local n=$1; shift
+piece() { # piece N THREADS ARGS...: runs `drllm pretrain --out RUN --resume ARGS` unless piece N finished earlier
+  local n=$1 threads=$2; shift 2
   [ -f "$run/piece-$n.done" ] && return 0
-  ./drllm pretrain --out "$run" --resume "$@" --threads 2
+  ./drllm pretrain --out "$run" --resume "$@" --threads "$threads"
   touch "$run/piece-$n.done"
 }
 if [ ! -f "$run/trainer-state.bin" ]; then
   ./drllm pretrain --out "$run" --config deploy/demo-model-pretrain.json --corpus "$first" --until 2400 --threads 2
   touch "$run/piece-1.done"
 fi
-piece 1 --corpus "$first" --until 2400
-piece 2 --corpus "$first" --steps 5000
-piece 3 --corpus "$first" --steps 14000
-piece 4 --switch-corpus --corpus arith,mcq --steps 20000 --until 16200
-piece 5 --switch-corpus --corpus arith,mcq:1-2 --steps 20000 --until 17000
-piece 6 --switch-corpus --corpus arith,mcq --steps 20000
+# Threads as the shipped run used them (pieces 5 and 6 ran on one thread each, beside a probe run on the other core).
+piece 1 2 --corpus "$first" --until 2400
+piece 2 2 --corpus "$first" --steps 5000
+piece 3 2 --corpus "$first" --steps 14000
+piece 4 2 --switch-corpus --corpus arith,mcq --steps 20000 --until 16200
+piece 5 1 --switch-corpus --corpus arith,mcq:1-2 --steps 20000 --until 17000
+piece 6 1 --switch-corpus --corpus arith,mcq --steps 20000
 mkdir -p models/drllm-demo
 cp "$run"/{config.json,model.safetensors,tokenizer.json,tokenizer_config.json,special_tokens_map.json,pretrain-options.json} models/drllm-demo/
 sha256sum models/drllm-demo/model.safetensors
