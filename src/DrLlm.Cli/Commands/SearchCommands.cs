@@ -55,6 +55,7 @@ public static class SearchCommands
 
             var done = new List<ExampleSearchResult>();
             var doneIds = new HashSet<string>();
+            if (resuming && File.Exists(outPath)) DropTornLastLine(outPath!);
             if (resuming && File.Exists(outPath))
                 foreach (var (line, i) in File.ReadLines(outPath!).Select((l, i) => (l, i)))
                 {
@@ -77,9 +78,14 @@ public static class SearchCommands
                 index++;
                 if (doneIds.Contains(item.Id)) continue;
                 var resumeFrom = pending?.ExampleId == item.Id ? pending : null;
+                if (resumeFrom is not null) Console.Error.WriteLine($"{item.Id}: resuming from its checkpoint at simulation {resumeFrom.State.Simulations}");
+                var cpu0 = ProcessCpu();
                 var result = ExampleSearch.Run(evaluator, pool, item, options, ExampleSearch.SeedFor(r.GetValue(seed), item.Id),
                     resumeFrom, checkpointFile is null ? null : c => WriteCheckpoint(checkpointFile, c), r.GetValue(every));
-                var json = JsonSerializer.Serialize(result, Snake);
+                // CPU time beside wall time: on a shared machine it leaves out the time other programs held the cores.
+                var line = JsonSerializer.SerializeToNode(result, Snake)!.AsObject();
+                line["cpu_seconds"] = Math.Round((ProcessCpu() - cpu0).TotalSeconds, 4);
+                var json = line.ToJsonString();
                 if (output is null) Console.WriteLine(json);
                 else
                 {
@@ -100,6 +106,36 @@ public static class SearchCommands
             return 0;
         }));
         root.Subcommands.Add(cmd);
+    }
+
+    /// <summary>
+    /// A kill while a result line was being written can leave it cut short, without its newline. Such a last line is
+    /// not a result: it is cut off (and its example searched again). A last line that lacks only its newline is kept
+    /// and given one, so the next result does not run into it. Every other line stays as it is.
+    /// </summary>
+    private static void DropTornLastLine(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length == 0 || bytes[^1] == (byte)'\n') return;
+        int keep = Array.LastIndexOf(bytes, (byte)'\n') + 1;
+        try
+        {
+            ParseLine(System.Text.Encoding.UTF8.GetString(bytes, keep, bytes.Length - keep), path);
+            File.AppendAllText(path, "\n");
+        }
+        catch (FormatException)
+        {
+            Console.Error.WriteLine($"{path}: the last line was cut short by an interruption ({bytes.Length - keep} bytes); dropping it and searching that example again");
+            using var f = new FileStream(path, FileMode.Open, FileAccess.Write);
+            f.SetLength(keep);
+        }
+    }
+
+    /// <summary>CPU time of this process so far (all its threads: the search, OpenBLAS's, the runtime's).</summary>
+    private static TimeSpan ProcessCpu()
+    {
+        using var me = Process.GetCurrentProcess();
+        return me.TotalProcessorTime;
     }
 
     private static string Summary(IReadOnlyList<ExampleSearchResult> results, int numBlocks, bool reuse, double wallSeconds)
