@@ -30,6 +30,17 @@ public sealed class SweepTests(PostgresServer pg)
         Assert.Equal(0L, Db.Scalar<long>(cs, $"select count(*) from evaluations where status <> 'done' and experiment_id in (select id from experiments where sweep_id = {sweep})"));
     }
 
+    /// <summary>The sweep run to completion by one node alone on a fresh database: the reference results.</summary>
+    private string SoloFingerprint(string yaml, string model, int concurrency)
+    {
+        var cs = pg.CreateDatabase();
+        using var solo = new NodeProcess(cs, "solo", model, concurrency: concurrency);
+        long s = Specs.Launch(cs, yaml);
+        WaitDone(cs, s, solo);
+        AssertComplete(cs, s, solo);
+        return Db.Fingerprint(cs, s);
+    }
+
     [Fact]
     public void One_node_and_three_nodes_give_the_same_results_even_when_a_node_leaves_mid_sweep()
     {
@@ -38,15 +49,7 @@ public sealed class SweepTests(PostgresServer pg)
         // the SIGTERM below reaches it mid-search even on a loaded machine (at 15 ms a tree could finish first).
         const string model = "sa=standin:latency=40ms,blocks=8";
 
-        var cs1 = pg.CreateDatabase();
-        string one;
-        using (var n1 = new NodeProcess(cs1, "solo", model, concurrency: 4))
-        {
-            long s = Specs.Launch(cs1, yaml);
-            WaitDone(cs1, s, n1);
-            AssertComplete(cs1, s, n1);
-            one = Db.Fingerprint(cs1, s);
-        }
+        string one = SoloFingerprint(yaml, model, concurrency: 4);
 
         var cs3 = pg.CreateDatabase();
         using var a = new NodeProcess(cs3, "a", model);
@@ -120,15 +123,7 @@ public sealed class SweepTests(PostgresServer pg)
         var yaml = Specs.Standin("midway", "sa", n: 6, sims: 8, every: 4, eval: 24).Replace("epochs: 3", "epochs: 400");
         const string model = "sa=standin:latency=20ms,blocks=8";
 
-        var cs1 = pg.CreateDatabase();
-        string reference;
-        using (var solo = new NodeProcess(cs1, "solo", model, concurrency: 2))
-        {
-            long s1 = Specs.Launch(cs1, yaml);
-            WaitDone(cs1, s1, solo);
-            AssertComplete(cs1, s1, solo);
-            reference = Db.Fingerprint(cs1, s1);
-        }
+        string reference = SoloFingerprint(yaml, model, concurrency: 2);
 
         var cs = pg.CreateDatabase();
         var nodes = new[] { "a", "b", "c" }.ToDictionary(n => n, n => new NodeProcess(cs, n, model, concurrency: 2));
