@@ -67,6 +67,31 @@ public static class RouterCommands
         }));
         root.Subcommands.Add(cmd);
         root.Subcommands.Add(ReportCommand());
+        root.Subcommands.Add(AgreementCommand());
+    }
+
+    /// <summary><c>drllm label-agreement</c>: how far two searches of the same items agree on their labels (issue 14).</summary>
+    private static Command AgreementCommand()
+    {
+        var first = new Argument<string>("A") { Description = "a label file (drllm search --out)" };
+        var second = new Argument<string>("B") { Description = "a label file of the same items searched again, e.g. with another --search-seed" };
+        var cmd = new Command("label-agreement", "identical-path share and per-block agreement of two label files, matched by example id")
+            { first, second };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var a = LabelAgreement.Compute([.. ReadSearchResults(r.GetValue(first)!)], [.. ReadSearchResults(r.GetValue(second)!)]);
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                examples = a.Examples,
+                kept_in_both = a.KeptInBoth,
+                kept_in_one = a.KeptInOne,
+                identical_path_share = Math.Round(a.IdenticalPathShare, 4),
+                block_agreement = Math.Round(a.BlockAgreement, 4),
+                block_agreement_by_block = a.BlockAgreementByBlock.Select(x => Math.Round(x, 4)),
+            }));
+            return 0;
+        }));
+        return cmd;
     }
 
     /// <summary><c>drllm router-report</c>: the Markdown tables of deploy/router-report.sh from the files the pipeline wrote.</summary>

@@ -26,6 +26,7 @@ public static class SearchCommands
         var split = new Option<string>("--split") { DefaultValueFactory = _ => "train" };
         var n = new Option<int>("--n") { DefaultValueFactory = _ => 100, Description = "examples to search" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "sampling and search seed" };
+        var searchSeed = new Option<int?>("--search-seed") { Description = "search seed apart from the sampling seed (default: --seed): the same items searched in another random order, for label agreement" };
         var sims = new Option<int>("--simulations") { DefaultValueFactory = _ => new SearchOptions().Simulations };
         var outFile = new Option<string?>("--out") { Description = "JSON lines, one per example (the summary goes to FILE.summary.json)" };
         var state = new Option<string?>("--state") { Description = "directory for the in-progress search's checkpoint" };
@@ -34,7 +35,7 @@ public static class SearchCommands
         var sessions = new Option<int?>("--sessions") { Description = "inference sessions an example's evaluations share; each keeps one path's run for reuse (default: as many as 1 GiB of session state holds for 512-token sequences, at most 32)" };
         var noReuse = new Option<bool>("--no-prefix-reuse") { Description = "recompute every path from scratch (the baseline for the reuse benchmark)" };
         var cmd = new Command("search", "MCTS layer-path search per example; prints one JSON line per example")
-            { EngineCommands.Model, task, file, split, n, seed, sims, outFile, state, resume, every, sessions, noReuse, EngineCommands.Threads };
+            { EngineCommands.Model, task, file, split, n, seed, searchSeed, sims, outFile, state, resume, every, sessions, noReuse, EngineCommands.Threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var outPath = r.GetValue(outFile);
@@ -72,6 +73,7 @@ public static class SearchCommands
             var sw = Stopwatch.StartNew();
             using var pool = new SessionPool(decoder, r.GetValue(sessions) ?? SessionPool.AutoSize(decoder.Config));
             pool.ReusePrefix = !r.GetValue(noReuse);
+            int runSeed = r.GetValue(searchSeed) ?? r.GetValue(seed);
             int index = 0;
             foreach (var item in items)
             {
@@ -80,7 +82,7 @@ public static class SearchCommands
                 var resumeFrom = pending?.ExampleId == item.Id ? pending : null;
                 if (resumeFrom is not null) Console.Error.WriteLine($"{item.Id}: resuming from its checkpoint at simulation {resumeFrom.State.Simulations}");
                 var cpu0 = ProcessCpu();
-                var result = ExampleSearch.Run(evaluator, pool, item, options, ExampleSearch.SeedFor(r.GetValue(seed), item.Id),
+                var result = ExampleSearch.Run(evaluator, pool, item, options, ExampleSearch.SeedFor(runSeed, item.Id),
                     resumeFrom, checkpointFile is null ? null : c => WriteCheckpoint(checkpointFile, c), r.GetValue(every));
                 // CPU time beside wall time: on a shared machine it leaves out the time other programs held the cores.
                 var line = JsonSerializer.SerializeToNode(result, Snake)!.AsObject();
