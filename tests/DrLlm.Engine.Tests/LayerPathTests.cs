@@ -39,4 +39,27 @@ public class LayerPathTests
         var ex = Assert.Throws<ArgumentException>(() => LayerPath.Create([0, 0, 1, 1, 1], 2));
         Assert.Contains("at most 2L", ex.Message);
     }
+
+    [Fact]
+    public void Labels_and_paths_convert_both_ways()
+    {
+        var p = LayerPath.FromBlockCounts([1, 2, 0, 1]);
+        Assert.Equal(LayerPath.Parse("0,1,1,3", 4), p);
+        Assert.Equal(3, p.DistinctBlocks());
+        Assert.Contains("label 3 at block 1", Assert.Throws<ArgumentException>(() => LayerPath.FromBlockCounts([1, 3])).Message);
+        Assert.Contains("empty", Assert.Throws<ArgumentException>(() => LayerPath.FromBlockCounts([0, 0])).Message);
+    }
+
+    [Fact]
+    public void Skips_and_repeats_keep_the_rules()
+    {
+        var p = LayerPath.Parse("0,1,1,3", 4);
+        Assert.Equal(LayerPath.Parse("0,3", 4), p.WithoutSteps(1, 2));
+        Assert.Null(LayerPath.Parse("2", 4).WithoutSteps(0, 1)); // no path is empty
+        Assert.Equal(LayerPath.Parse("0,0,1,1,3", 4), p.WithRepeat(0));
+        Assert.Null(p.WithRepeat(1)); // block 1 already runs twice
+        Assert.Null(p.WithRepeat(2));
+        Assert.All(Enumerable.Range(0, 4), i => Assert.Null(LayerPath.Parse("0,0,1,1", 2).WithRepeat(i))); // 2L steps
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.WithoutSteps(3, 2));
+    }
 }

@@ -1,3 +1,4 @@
+using DrLlm.Engine.Model;
 using DrLlm.Routing.Search;
 
 namespace DrLlm.Routing.Tests;
@@ -10,7 +11,7 @@ public class SearchTreeTests
         public readonly List<string> Calls = [];
         public bool IsCorrect(IReadOnlyList<int> steps)
         {
-            Calls.Add(PathActions.Key(steps));
+            Calls.Add(string.Join(",", steps));
             return rule(steps.ToArray());
         }
     }
@@ -20,23 +21,24 @@ public class SearchTreeTests
 
     private static readonly SearchOptions NoEarlyStop = new() { EarlyStopOnFix = false, EarlyStopSavedSteps = 0 };
 
+    private static List<string> Children(string path, int numBlocks) =>
+        [.. PathActions.Children(LayerPath.Parse(path, numBlocks), new SearchOptions()).Select(p => p.ToString())];
+
     [Fact]
     public void Children_are_one_skip_of_one_or_two_steps_or_one_repeat()
     {
-        var children = PathActions.Children([0, 1, 2], 3, new SearchOptions()).Select(PathActions.Key).ToList();
-        Assert.Equal(["1,2", "0,2", "0,1", "2", "0", "0,0,1,2", "0,1,1,2", "0,1,2,2"], children);
+        Assert.Equal(["1,2", "0,2", "0,1", "2", "0", "0,0,1,2", "0,1,1,2", "0,1,2,2"], Children("0,1,2", 3));
     }
 
     [Fact]
     public void Children_keep_a_block_to_two_runs_dedupe_and_respect_the_length_bound()
     {
-        var c = PathActions.Children([0, 0, 1], 2, new SearchOptions()).Select(PathActions.Key).ToList();
-        Assert.Equal(["0,1", "0,0", "1", "0", "0,0,1,1"], c); // skipping either 0 gives 0,1 once; 0 cannot repeat again
-        var full = PathActions.Children([0, 0, 1, 1], 2, new SearchOptions()).Select(PathActions.Key).ToList();
-        Assert.DoesNotContain(full, k => k.Split(',').Length > 4); // 2L = 4: no repeats
-        Assert.DoesNotContain(PathActions.Children([3], 4, new SearchOptions()), p => p.Length == 0); // never empty
-        foreach (var child in PathActions.Children([0, 1, 2, 3, 4], 5, new SearchOptions()))
-            Assert.All(PathActions.Labels(child, 5), y => Assert.InRange(y, 0, 2));
+        // Skipping either 0 gives 0,1 once; 0 cannot repeat again.
+        Assert.Equal(["0,1", "0,0", "1", "0", "0,0,1,1"], Children("0,0,1", 2));
+        Assert.DoesNotContain(Children("0,0,1,1", 2), k => k.Split(',').Length > 4); // 2L = 4: no repeats
+        Assert.Equal(["3,3"], Children("3", 4)); // never empty
+        foreach (var child in PathActions.Children(LayerPath.Default(5), new SearchOptions()))
+            Assert.All(child.BlockCounts(), y => Assert.InRange(y, 0, 2));
     }
 
     [Fact]
@@ -93,7 +95,7 @@ public class SearchTreeTests
         // Correct: the default, 0,0,2 (3 steps, 2 blocks) and 0,1,2 (3 steps, 3 blocks) — only reachable ones count.
         var allowed = new HashSet<string> { "0,1,2,3", "0,0,1,2", "0,1,2", "0,0,2" };
         var tree = new SearchTree(4, NoEarlyStop with { Simulations = 400, LengthPenalty = 0 }, seed: 5);
-        var r = tree.Run(new Judge(p => allowed.Contains(PathActions.Key(p))));
+        var r = tree.Run(new Judge(p => allowed.Contains(string.Join(",", p))));
         Assert.True(tree.State.Memo["0,1,2"]); // the same length with more distinct blocks was found, and lost the tie
         Assert.Equal([0, 0, 2], r.BestPath!);
         Assert.Equal([2, 0, 1, 0], r.Labels!);
@@ -149,7 +151,9 @@ public class SearchTreeTests
     [InlineData("{not json", "not valid JSON")]
     [InlineData("{\"version\":9,\"num_blocks\":2,\"options\":{},\"nodes\":[],\"memo\":{},\"rng\":[1,2,3,4]}", "version 9")]
     [InlineData("{\"version\":1,\"num_blocks\":2,\"options\":{},\"nodes\":[],\"memo\":{},\"rng\":[1,2,3,4]}", "no root node")]
-    [InlineData("{\"version\":1,\"num_blocks\":2,\"options\":{},\"nodes\":[{\"steps\":[0,5],\"parent\":-1}],\"memo\":{},\"rng\":[1,2,3,4]}", "outside 0..1")]
+    [InlineData("{\"version\":1,\"num_blocks\":2,\"options\":{},\"nodes\":[{\"steps\":[0,5],\"parent\":-1}],\"memo\":{},\"rng\":[1,2,3,4]}", "node 0 is not a layer path of 2 blocks (layer path step 1 is block 5; the model has blocks 0..1)")]
+    [InlineData("{\"version\":1,\"num_blocks\":2,\"options\":{},\"nodes\":[{\"steps\":[0,0,0],\"parent\":-1}],\"memo\":{},\"rng\":[1,2,3,4]}", "runs block 0 more than twice")]
+    [InlineData("{\"version\":1,\"num_blocks\":2,\"options\":{},\"nodes\":[{\"steps\":[0,1],\"parent\":-1}],\"memo\":{\"1,0\":true},\"rng\":[1,2,3,4]}", "memo entry '1,0' is not a layer path")]
     [InlineData("{\"version\":1,\"num_blocks\":2,\"options\":{},\"nodes\":[{\"steps\":[0,1],\"parent\":-1}],\"memo\":{},\"rng\":[1]}", "4 words")]
     public void A_corrupt_state_is_a_clear_error_naming_its_source(string json, string expected)
     {

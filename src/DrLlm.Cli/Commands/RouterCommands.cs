@@ -159,8 +159,10 @@ public static class RouterCommands
         {
             if (e is null || e.Labels is null) continue;
             if (string.IsNullOrEmpty(e.Prompt)) throw new FormatException($"{file}:{lineNo}: 'prompt' is missing (written by an older drllm search?)");
-            if (e.Labels.Length != numBlocks || e.Labels.Any(y => y is < 0 or > 2))
-                throw new FormatException($"{file}:{lineNo}: 'labels' must be {numBlocks} values in 0..2 for this model, got [{string.Join(",", e.Labels)}]");
+            if (e.Labels.Length != numBlocks)
+                throw new FormatException($"{file}:{lineNo}: 'labels' must be {numBlocks} values for this model, got [{string.Join(",", e.Labels)}]");
+            try { LayerPath.FromBlockCounts(e.Labels); }
+            catch (ArgumentException ex) { throw new FormatException($"{file}:{lineNo}: 'labels' [{string.Join(",", e.Labels)}]: {ex.Message}", ex); }
             examples.Add(new RouterExample(e.Id, tokenizer.Encode(e.Prompt), e.Labels));
         }
         return examples;

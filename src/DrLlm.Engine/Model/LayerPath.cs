@@ -3,7 +3,9 @@ namespace DrLlm.Engine.Model;
 /// <summary>
 /// The ordered block indices a forward pass runs (METHOD.md "Layer paths"). <c>0 1 1 3</c> on a 4-block
 /// model repeats block 1 and skips block 2. A block appears at most twice and its two runs are adjacent;
-/// the path never exceeds 2L steps. Each step owns its own KV-cache entry.
+/// the path never exceeds 2L steps. Each step owns its own KV-cache entry. This type is the one home of those rules
+/// and of the router labels y_l = count(l in path): the engine checks paths with them, the search builds its moves with
+/// <see cref="WithoutSteps"/> and <see cref="WithRepeat"/>, routers read and write <see cref="BlockCounts"/>.
 /// </summary>
 public sealed class LayerPath : IEquatable<LayerPath>
 {
@@ -76,6 +78,58 @@ public sealed class LayerPath : IEquatable<LayerPath>
         return c;
     }
 
+    /// <summary>
+    /// The path whose router labels are <paramref name="counts"/> (block l run counts[l] times, in order): the inverse
+    /// of <see cref="BlockCounts"/>. Throws naming the block whose count is not 0 (skip), 1 (execute) or 2 (repeat).
+    /// </summary>
+    public static LayerPath FromBlockCounts(IReadOnlyList<int> counts)
+    {
+        var steps = new List<int>();
+        for (int l = 0; l < counts.Count; l++)
+        {
+            if ((uint)counts[l] > 2)
+                throw new ArgumentException($"label {counts[l]} at block {l} is not 0 (skip), 1 (execute) or 2 (repeat)");
+            for (int r = 0; r < counts[l]; r++) steps.Add(l);
+        }
+        return Create(steps, counts.Count);
+    }
+
+    /// <summary>Number of different blocks the path runs (a repeated block counts once).</summary>
+    public int DistinctBlocks()
+    {
+        int distinct = 0;
+        for (int i = 0; i < _steps.Length; i++)
+            if (i == 0 || _steps[i] != _steps[i - 1]) distinct++; // a block's runs are adjacent
+        return distinct;
+    }
+
+    /// <summary>
+    /// This path with the <paramref name="count"/> consecutive steps from <paramref name="start"/> left out; null when
+    /// nothing would be left (no path is empty). Leaving steps out keeps the rules: order stays, no count grows.
+    /// </summary>
+    public LayerPath? WithoutSteps(int start, int count)
+    {
+        if (start < 0 || count < 1 || start + count > _steps.Length)
+            throw new ArgumentOutOfRangeException(nameof(count), $"steps {start}..{start + count - 1} are not all in this {_steps.Length}-step path");
+        if (count == _steps.Length) return null;
+        return new LayerPath([.. _steps.AsSpan(0, start), .. _steps.AsSpan(start + count)], NumBlocks);
+    }
+
+    /// <summary>
+    /// This path with step <paramref name="step"/> run twice, the copy right after it; null where the rules forbid it:
+    /// its block already runs twice (the reference implementation repeats a block again and again; METHOD.md allows one
+    /// repeat, so labels stay in {0, 1, 2}). That rule alone keeps a path within 2L steps.
+    /// </summary>
+    public LayerPath? WithRepeat(int step)
+    {
+        if ((uint)step >= (uint)_steps.Length)
+            throw new ArgumentOutOfRangeException(nameof(step), $"step {step} is not in this {_steps.Length}-step path");
+        int block = _steps[step];
+        bool twice = (step > 0 && _steps[step - 1] == block) || (step + 1 < _steps.Length && _steps[step + 1] == block);
+        if (twice) return null;
+        return new LayerPath([.. _steps.AsSpan(0, step + 1), .. _steps.AsSpan(step)], NumBlocks);
+    }
+
     /// <summary>Number of leading steps this path shares with <paramref name="other"/>.</summary>
     public int CommonPrefixLength(LayerPath other)
     {
@@ -94,5 +148,6 @@ public sealed class LayerPath : IEquatable<LayerPath>
         foreach (var s in _steps) h.Add(s);
         return h.ToHashCode();
     }
+    /// <summary>"0,1,1,3": the form <see cref="Parse"/> reads, and the path's key in the search's memo and saved state.</summary>
     public override string ToString() => string.Join(",", _steps);
 }

@@ -3,11 +3,7 @@ using DrLlm.Engine.Model;
 namespace DrLlm.Routing.Routers;
 
 /// <summary>One training example: prompt token ids and the label per block (0 skip, 1 execute, 2 repeat).</summary>
-public sealed record RouterExample(string Id, int[] Prompt, int[] Labels)
-{
-    /// <summary>The label path: block l run Labels[l] times, in order.</summary>
-    public int[] PathSteps() => Labels.SelectMany((n, l) => Enumerable.Repeat(l, n)).ToArray();
-}
+public sealed record RouterExample(string Id, int[] Prompt, int[] Labels);
 
 /// <summary>
 /// The routers' inputs for a set of examples under teacher forcing (METHOD.md "Routers"): the frozen model's prefill
@@ -75,9 +71,8 @@ public sealed class RouterFeatures
     {
         if (ex.Labels.Length != numBlocks)
             throw new ArgumentException($"example {ex.Id}: {ex.Labels.Length} labels; the model has {numBlocks} blocks");
-        for (int l = 0; l < numBlocks; l++)
-            if ((uint)ex.Labels[l] > 2)
-                throw new ArgumentException($"example {ex.Id}: label {ex.Labels[l]} at block {l} is not 0 (skip), 1 (execute) or 2 (repeat)");
+        try { LayerPath.FromBlockCounts(ex.Labels); }
+        catch (ArgumentException e) { throw new ArgumentException($"example {ex.Id}: {e.Message}", e); }
         if (ex.Prompt.Length == 0) throw new ArgumentException($"example {ex.Id}: empty prompt");
     }
 }

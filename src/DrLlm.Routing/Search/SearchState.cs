@@ -1,12 +1,16 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DrLlm.Engine.Model;
 
 namespace DrLlm.Routing.Search;
 
 /// <summary>One tree node: a path, where it hangs, and its MCTS statistics.</summary>
 public sealed class SearchNode
 {
+    /// <summary>The node's path as stored: its steps, e.g. [0, 1, 1, 3].</summary>
     public required int[] Steps { get; init; }
+    /// <summary>The same path as a <see cref="LayerPath"/>, made once from <see cref="Steps"/> when first needed.</summary>
+    [JsonIgnore] internal LayerPath? Path { get; set; }
     /// <summary>Index of the parent node; -1 for the root.</summary>
     public required int Parent { get; init; }
     /// <summary>Indices of the children; null until the node is first expanded.</summary>
@@ -28,7 +32,7 @@ public sealed class SearchState
     public required int NumBlocks { get; init; }
     public required SearchOptions Options { get; init; }
     public required List<SearchNode> Nodes { get; init; }
-    /// <summary>Path key ("0,1,1,3") → reward. A path is evaluated at most once.</summary>
+    /// <summary>Path key (<see cref="LayerPath.ToString"/>, "0,1,1,3") → reward. A path is evaluated at most once.</summary>
     public required Dictionary<string, bool> Memo { get; init; }
     public required ulong[] Rng { get; set; }
     public int Simulations { get; set; }
@@ -59,12 +63,18 @@ public sealed class SearchState
             var n = s.Nodes[i];
             if (n.Parent >= i || (i == 0) != (n.Parent == -1))
                 throw new FormatException($"{source}: node {i} has parent {n.Parent}; parents precede children and only node 0 is the root");
-            if (n.Steps.Any(b => b < 0 || b >= s.NumBlocks))
-                throw new FormatException($"{source}: node {i} path {PathActions.Key(n.Steps)} names a block outside 0..{s.NumBlocks - 1}");
+            n.Path = ReadPath(() => LayerPath.Create(n.Steps, s.NumBlocks), $"node {i}");
             if (n.Children?.Any(c => c <= i || c >= s.Nodes.Count) == true)
                 throw new FormatException($"{source}: node {i} lists a child index outside {i + 1}..{s.Nodes.Count - 1}");
         }
+        foreach (var key in s.Memo.Keys) ReadPath(() => LayerPath.Parse(key, s.NumBlocks), $"memo entry '{key}'");
         s.Options.Validate();
         return s;
+
+        LayerPath ReadPath(Func<LayerPath> read, string what)
+        {
+            try { return read(); }
+            catch (ArgumentException e) { throw new FormatException($"{source}: {what} is not a layer path of {s.NumBlocks} blocks ({e.Message})", e); }
+        }
     }
 }

@@ -1,3 +1,5 @@
+using DrLlm.Engine.Model;
+
 namespace DrLlm.Routing.Search;
 
 /// <summary>Judges one path: greedy generation under it, graded (METHOD.md). Called once per distinct path.</summary>
@@ -48,7 +50,7 @@ public sealed class SearchTree
         {
             NumBlocks = numBlocks,
             Options = options,
-            Nodes = [new SearchNode { Steps = Enumerable.Range(0, numBlocks).ToArray(), Parent = -1 }],
+            Nodes = [Node(LayerPath.Default(numBlocks), parent: -1)],
             Memo = [],
             Rng = _rng.State,
         };
@@ -77,7 +79,7 @@ public sealed class SearchTree
         var root = _s.Nodes[0];
         if (_s.DefaultCorrect is null)
         {
-            bool r = Evaluate(root.Steps, evaluator);
+            bool r = Evaluate(PathOf(root), evaluator);
             _s.DefaultCorrect = r;
             root.Visits = 1;
             root.ValueSum = r ? 1 : 0;
@@ -85,7 +87,8 @@ public sealed class SearchTree
         if (_s.Simulations >= o.Simulations) return Finish("budget");
 
         int node = Select();
-        bool reward = Evaluate(_s.Nodes[node].Steps, evaluator);
+        var path = PathOf(_s.Nodes[node]);
+        bool reward = Evaluate(path, evaluator);
         for (int n = node; n != -1; n = _s.Nodes[n].Parent)
         {
             _s.Nodes[n].Visits++;
@@ -94,7 +97,7 @@ public sealed class SearchTree
         _s.Simulations++;
 
         if (reward && o.EarlyStopOnFix && _s.DefaultCorrect == false) return Finish("fixed");
-        if (reward && o.EarlyStopSavedSteps > 0 && _s.Nodes[node].Steps.Length <= _s.NumBlocks - o.EarlyStopSavedSteps)
+        if (reward && o.EarlyStopSavedSteps > 0 && path.Length <= _s.NumBlocks - o.EarlyStopSavedSteps)
             return Finish("shorter");
         if (_s.Simulations >= o.Simulations) return Finish("budget");
         return true;
@@ -137,7 +140,7 @@ public sealed class SearchTree
         var c = _s.Nodes[child];
         return c.ValueSum / c.Visits
             + o.Exploration * Math.Sqrt(Math.Log(p.Visits) / c.Visits)
-            - o.LengthPenalty * c.Steps.Length / _s.NumBlocks;
+            - o.LengthPenalty * PathOf(c).Length / _s.NumBlocks;
     }
 
     private int BestByUcb(int parent, List<int> children)
@@ -157,18 +160,23 @@ public sealed class SearchTree
         var n = _s.Nodes[node];
         if (n.Children is not null) return n.Children;
         n.Children = [];
-        foreach (var steps in PathActions.Children(n.Steps, _s.NumBlocks, _s.Options))
+        foreach (var child in PathActions.Children(PathOf(n), _s.Options))
         {
             n.Children.Add(_s.Nodes.Count);
-            _s.Nodes.Add(new SearchNode { Steps = steps, Parent = node });
+            _s.Nodes.Add(Node(child, node));
         }
         return n.Children;
     }
 
-    private bool Evaluate(int[] steps, IPathEvaluator evaluator)
+    private static SearchNode Node(LayerPath path, int parent) => new() { Steps = [.. path.Steps], Parent = parent, Path = path };
+
+    /// <summary>A node's path; a state built in code rather than read by <see cref="SearchState.FromJson"/> gets it here.</summary>
+    private LayerPath PathOf(SearchNode n) => n.Path ??= LayerPath.Create(n.Steps, _s.NumBlocks);
+
+    private bool Evaluate(LayerPath path, IPathEvaluator evaluator)
     {
-        var key = PathActions.Key(steps);
-        if (!_s.Memo.TryGetValue(key, out bool r)) _s.Memo[key] = r = evaluator.IsCorrect(steps);
+        var key = path.ToString();
+        if (!_s.Memo.TryGetValue(key, out bool r)) _s.Memo[key] = r = evaluator.IsCorrect(path.Steps);
         return r;
     }
 
@@ -184,22 +192,22 @@ public sealed class SearchTree
     /// </summary>
     public SearchResult Result()
     {
-        int[]? best = null;
+        LayerPath? best = null;
         foreach (var (key, correct) in _s.Memo)
         {
             if (!correct) continue;
-            var steps = key.Split(',').Select(int.Parse).ToArray();
-            if (best is null || Better(steps, best)) best = steps;
+            var path = LayerPath.Parse(key, _s.NumBlocks);
+            if (best is null || Better(path, best)) best = path;
         }
-        return new SearchResult(_s.DefaultCorrect ?? false, best, best is not null,
-            best is null ? null : PathActions.Labels(best, _s.NumBlocks), _s.Simulations, _s.Memo.Count, _s.StopReason);
+        return new SearchResult(_s.DefaultCorrect ?? false, best is null ? null : [.. best.Steps], best is not null,
+            best?.BlockCounts(), _s.Simulations, _s.Memo.Count, _s.StopReason);
 
-        static bool Better(int[] a, int[] b)
+        static bool Better(LayerPath a, LayerPath b)
         {
             if (a.Length != b.Length) return a.Length < b.Length;
-            int da = a.Distinct().Count(), db = b.Distinct().Count();
+            int da = a.DistinctBlocks(), db = b.DistinctBlocks();
             if (da != db) return da < db;
-            return string.CompareOrdinal(PathActions.Key(a), PathActions.Key(b)) < 0;
+            return string.CompareOrdinal(a.ToString(), b.ToString()) < 0;
         }
     }
 }

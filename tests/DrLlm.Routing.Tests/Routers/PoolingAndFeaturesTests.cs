@@ -53,7 +53,7 @@ public class PoolingAndFeaturesTests
             // The label path run step by step, left open: a finished prefill keeps the state after its last step for the
             // last prompt row only, and block 5 (skipped) reads that state at every row.
             explicitSession.BeginPrefill(prompt);
-            foreach (var b in LayerPath.Create(ex.PathSteps(), 6).Steps) explicitSession.RunStep(b);
+            foreach (var b in LayerPath.FromBlockCounts(ex.Labels).Steps) explicitSession.RunStep(b);
             int d = TinyModel.Config.HiddenSize, step = 0;
             for (int l = 0; l < 6; l++)
             {
