@@ -61,7 +61,7 @@ public partial class ShippedModelTests
     {
         using var model = Decoder.Load(Dir, threads: 2);
         var evaluator = new TaskEvaluator(model, TokenizerLoader.Load(Dir));
-        var options = new SearchOptions { EarlyStopOnFix = false, EarlyStopSavedSteps = 0, Simulations = 20 };
+        var options = new SearchOptions { EarlyStopOnFix = false, EarlyStopSavedSteps = 0, EarlyStopSavedFraction = 0, Simulations = 20 };
         foreach (var item in TaskRegistry.Resolve("arith").Sample("train", 2, seed: 3))
         {
             ulong seed = ExampleSearch.SeedFor(3, item.Id);

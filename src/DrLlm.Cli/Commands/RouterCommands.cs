@@ -19,16 +19,17 @@ public static class RouterCommands
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => new RouterTrainingOptions().Epochs };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var resume = new Option<bool>("--resume") { Description = "continue from the trainer state in --out" };
+        var maxFixShare = new Option<double?>("--max-fix-share") { Description = "leave out wrong→right fixes beyond this share of the labelled examples (the reference code's cap is 0.3; default: no cap)" };
         var rawInputs = new Option<bool>("--raw-inputs") { Description = "feed the routers the raw residual stream as the reference does (default: scaled per block to RMS 1 on the training split)" };
         var cmd = new Command("train-routers", "train the per-block routers on search labels with teacher forcing")
-            { EngineCommands.Model, labels, outDir, epochs, seed, resume, rawInputs, EngineCommands.Threads };
+            { EngineCommands.Model, labels, outDir, epochs, seed, resume, maxFixShare, rawInputs, EngineCommands.Threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var modelPath = r.GetValue(EngineCommands.Model)!;
             var dir = r.GetValue(outDir)!;
             using var decoder = Decoder.Load(modelPath, r.GetValue(EngineCommands.Threads));
             var tokenizer = TokenizerLoader.Load(modelPath);
-            var examples = ReadExamples(r.GetValue(labels)!, tokenizer, decoder.Config.NumLayers);
+            var examples = ReadExamples(r.GetValue(labels)!, tokenizer, decoder.Config.NumLayers, r.GetValue(maxFixShare));
             if (examples.Count < 2) throw new ArgumentException($"{r.GetValue(labels)}: {examples.Count} labelled examples; at least 2 are needed (one to validate)");
             var options = new RouterTrainingOptions { Epochs = r.GetValue(epochs), Seed = (ulong)r.GetValue(seed), ScaleInputs = !r.GetValue(rawInputs) };
             if (r.GetValue(resume)) RouterTrainer.CheckResumable(dir, options, examples.Count); // before the long feature pass
@@ -151,10 +152,13 @@ public static class RouterCommands
     private static string ClassAccuracy(double[] recall) =>
         string.Join(" ", new[] { "skip", "exec", "repeat" }.Select((name, c) => $"{name} {(double.IsNaN(recall[c]) ? "n/a" : $"{recall[c] * 100:F0}%")}"));
 
-    /// <summary>Label lines → router examples; the prompt text is encoded with the model's tokenizer as evaluation does.</summary>
-    private static List<RouterExample> ReadExamples(string file, ITokenizer tokenizer, int numBlocks)
+    /// <summary>
+    /// Label lines → router examples; the prompt text is encoded with the model's tokenizer as evaluation does. With
+    /// <paramref name="maxFixShare"/>, wrong→right fixes beyond that share of the kept examples are left out (<see cref="FixCap"/>).
+    /// </summary>
+    private static List<RouterExample> ReadExamples(string file, ITokenizer tokenizer, int numBlocks, double? maxFixShare)
     {
-        var examples = new List<RouterExample>();
+        var labelled = new List<ExampleSearchResult>();
         foreach (var (lineNo, e) in ReadLabelLines(file))
         {
             if (e is null || e.Labels is null) continue;
@@ -163,8 +167,9 @@ public static class RouterCommands
                 throw new FormatException($"{file}:{lineNo}: 'labels' must be {numBlocks} values for this model, got [{string.Join(",", e.Labels)}]");
             try { LayerPath.FromBlockCounts(e.Labels); }
             catch (ArgumentException ex) { throw new FormatException($"{file}:{lineNo}: 'labels' [{string.Join(",", e.Labels)}]: {ex.Message}", ex); }
-            examples.Add(new RouterExample(e.Id, tokenizer.Encode(e.Prompt), e.Labels));
+            labelled.Add(e);
         }
-        return examples;
+        if (maxFixShare is { } share) labelled = FixCap.Apply(labelled, share);
+        return [.. labelled.Select(e => new RouterExample(e.Id, tokenizer.Encode(e.Prompt), e.Labels!))];
     }
 }

@@ -28,6 +28,7 @@ public static class SearchCommands
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "sampling and search seed" };
         var searchSeed = new Option<int?>("--search-seed") { Description = "search seed apart from the sampling seed (default: --seed): the same items searched in another random order, for label agreement" };
         var sims = new Option<int>("--simulations") { DefaultValueFactory = _ => new SearchOptions().Simulations };
+        var paperLabels = new Option<bool>("--paper-labels") { Description = "the paper's early stop (a correct path 2 steps shorter, at once) and tie-break (fewer distinct blocks) instead of this project's (README: Search)" };
         var outFile = new Option<string?>("--out") { Description = "JSON lines, one per example (the summary goes to FILE.summary.json)" };
         var state = new Option<string?>("--state") { Description = "directory for the in-progress search's checkpoint" };
         var resume = new Option<bool>("--resume") { Description = "skip examples already in --out and resume the interrupted one from --state" };
@@ -35,7 +36,7 @@ public static class SearchCommands
         var sessions = new Option<int?>("--sessions") { Description = "inference sessions an example's evaluations share; each keeps one path's run for reuse (default: as many as 1 GiB of session state holds for 512-token sequences, at most 32)" };
         var noReuse = new Option<bool>("--no-prefix-reuse") { Description = "recompute every path from scratch (the baseline for the reuse benchmark)" };
         var cmd = new Command("search", "MCTS layer-path search per example; prints one JSON line per example")
-            { EngineCommands.Model, task, file, split, n, seed, searchSeed, sims, outFile, state, resume, every, sessions, noReuse, EngineCommands.Threads };
+            { EngineCommands.Model, task, file, split, n, seed, searchSeed, sims, paperLabels, outFile, state, resume, every, sessions, noReuse, EngineCommands.Threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var outPath = r.GetValue(outFile);
@@ -46,6 +47,7 @@ public static class SearchCommands
                 throw new ArgumentException($"{outPath} exists: pass --resume to continue it, or choose another --out");
             if (r.GetValue(every) < 1) throw new ArgumentException("--checkpoint-every must be ≥ 1");
             var options = new SearchOptions { Simulations = r.GetValue(sims) };
+            if (r.GetValue(paperLabels)) options = SearchOptions.PaperLabels(options);
             options.Validate();
 
             var modelPath = r.GetValue(EngineCommands.Model)!;

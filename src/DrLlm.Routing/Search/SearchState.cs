@@ -20,6 +20,9 @@ public sealed class SearchNode
     public double ValueSum { get; set; }
 }
 
+/// <summary>An early stop for <paramref name="Reason"/> that ends the search once every child of node <paramref name="Parent"/> is evaluated.</summary>
+public sealed record PendingStop(string Reason, int Parent);
+
 /// <summary>
 /// Everything a search is, as plain data: options, tree, memo, RNG words and counters. It serialises at any simulation
 /// boundary, and a search rebuilt from it continues exactly as the original would have.
@@ -39,6 +42,8 @@ public sealed class SearchState
     public bool? DefaultCorrect { get; set; }
     /// <summary>Why the search ended ("budget", "fixed": a wrong default was fixed, "shorter": a correct path saves enough steps), or null while it runs.</summary>
     public string? StopReason { get; set; }
+    /// <summary>An early stop waiting for the siblings of the path that triggered it (<see cref="SearchOptions.EarlyStopAfterSiblings"/>); null otherwise.</summary>
+    public PendingStop? PendingStop { get; set; }
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -67,6 +72,8 @@ public sealed class SearchState
             if (n.Children?.Any(c => c <= i || c >= s.Nodes.Count) == true)
                 throw new FormatException($"{source}: node {i} lists a child index outside {i + 1}..{s.Nodes.Count - 1}");
         }
+        if (s.PendingStop is { } p && (p.Parent < 0 || p.Parent >= s.Nodes.Count || s.Nodes[p.Parent].Children is null))
+            throw new FormatException($"{source}: the pending stop waits on node {p.Parent}, which is not an expanded node");
         foreach (var key in s.Memo.Keys) ReadPath(() => LayerPath.Parse(key, s.NumBlocks), $"memo entry '{key}'");
         s.Options.Validate();
         return s;

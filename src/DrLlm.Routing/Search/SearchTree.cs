@@ -86,7 +86,7 @@ public sealed class SearchTree
         }
         if (_s.Simulations >= o.Simulations) return Finish("budget");
 
-        int node = Select();
+        int node = _s.PendingStop is { } pending ? UnvisitedChild(pending.Parent) : Select();
         var path = PathOf(_s.Nodes[node]);
         bool reward = Evaluate(path, evaluator);
         for (int n = node; n != -1; n = _s.Nodes[n].Parent)
@@ -96,11 +96,35 @@ public sealed class SearchTree
         }
         _s.Simulations++;
 
-        if (reward && o.EarlyStopOnFix && _s.DefaultCorrect == false) return Finish("fixed");
-        if (reward && o.EarlyStopSavedSteps > 0 && path.Length <= _s.NumBlocks - o.EarlyStopSavedSteps)
-            return Finish("shorter");
+        if (reward && _s.PendingStop is null && EarlyStopReason(path) is { } reason)
+        {
+            if (!o.EarlyStopAfterSiblings) return Finish(reason);
+            _s.PendingStop = new PendingStop(reason, _s.Nodes[node].Parent);
+        }
+        if (_s.PendingStop is { } stop && UnvisitedChild(stop.Parent) < 0) return Finish(stop.Reason);
         if (_s.Simulations >= o.Simulations) return Finish("budget");
         return true;
+    }
+
+    /// <summary>
+    /// Why a correct <paramref name="path"/> ends the search (METHOD.md's early stop): it fixes a wrong default, or it
+    /// saves at least <see cref="SearchOptions.EarlyStopThreshold"/> steps. Null: the search goes on.
+    /// </summary>
+    private string? EarlyStopReason(LayerPath path)
+    {
+        var o = _s.Options;
+        if (o.EarlyStopOnFix && _s.DefaultCorrect == false) return "fixed";
+        int threshold = o.EarlyStopThreshold(_s.NumBlocks);
+        if (threshold > 0 && path.Length <= _s.NumBlocks - threshold) return "shorter";
+        return null;
+    }
+
+    /// <summary>The first child of <paramref name="node"/>, in action order, that has not been visited; -1 if none.</summary>
+    private int UnvisitedChild(int node)
+    {
+        foreach (var c in _s.Nodes[node].Children!)
+            if (_s.Nodes[c].Visits == 0) return c;
+        return -1;
     }
 
     /// <summary>
@@ -187,11 +211,14 @@ public sealed class SearchTree
     }
 
     /// <summary>
-    /// The shortest correct path found, ties broken by fewer distinct blocks (then by the path's text, for determinism).
-    /// No correct path → no label.
+    /// The shortest correct path found; among equally short ones the default path if <see cref="SearchOptions.DefaultWinsTies"/>,
+    /// then fewer distinct blocks (METHOD.md), then the lexicographically smallest step sequence — an order on the paths
+    /// themselves, so the label depends only on which paths were evaluated, never on the order they were. No correct
+    /// path → no label.
     /// </summary>
     public SearchResult Result()
     {
+        var root = _s.Options.DefaultWinsTies ? LayerPath.Default(_s.NumBlocks) : null;
         LayerPath? best = null;
         foreach (var (key, correct) in _s.Memo)
         {
@@ -202,12 +229,15 @@ public sealed class SearchTree
         return new SearchResult(_s.DefaultCorrect ?? false, best is null ? null : [.. best.Steps], best is not null,
             best?.BlockCounts(), _s.Simulations, _s.Memo.Count, _s.StopReason);
 
-        static bool Better(LayerPath a, LayerPath b)
+        bool Better(LayerPath a, LayerPath b)
         {
             if (a.Length != b.Length) return a.Length < b.Length;
+            if (root is not null && (a.Equals(root) || b.Equals(root))) return a.Equals(root);
             int da = a.DistinctBlocks(), db = b.DistinctBlocks();
             if (da != db) return da < db;
-            return string.CompareOrdinal(a.ToString(), b.ToString()) < 0;
+            for (int i = 0; i < a.Length; i++)
+                if (a[i] != b[i]) return a[i] < b[i];
+            return false;
         }
     }
 }
