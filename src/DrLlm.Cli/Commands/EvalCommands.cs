@@ -21,10 +21,12 @@ public static class EvalCommands
         var path = new Option<string?>("--path") { Description = "layer path for every item (default: every block once)" };
         var items = new Option<string?>("--items") { Description = "also write one JSON line per item (output, answer, correct) to this file" };
         var routers = new Option<string?>("--routers") { Description = "router checkpoint (drllm train-routers): routed run vs the default path on the same items" };
+        var thresholds = new Option<string?>("--thresholds") { Description = "with --routers: also the accuracy-layers curve over these decision thresholds τ, e.g. 0,0.5,0.6,0.7,0.8,0.9,1" };
+        var calibrate = new Option<double?>("--calibrate-max-drop") { Description = "with --thresholds: store in the checkpoint the τ that saves most layers while accuracy stays at most this many points below the default path's (calibrate on --split validation)" };
         var show = new Option<int>("--show") { DefaultValueFactory = _ => 0, Description = "print the first K questions with the model's answers to stderr" };
         var instruct = new Option<bool>("--instruct") { Description = "prompt as an instruct model: the task's chat messages rendered with the model's chat template (default: base-model text prompts)" };
         var cmd = new Command("eval", "accuracy of a model on a task split; prints one JSON object")
-            { EngineCommands.Model, task, file, split, n, seed, path, routers, items, show, instruct, EngineCommands.Threads };
+            { EngineCommands.Model, task, file, split, n, seed, path, routers, thresholds, calibrate, items, show, instruct, EngineCommands.Threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             if (r.GetValue(n) < 1) throw new ArgumentException("--n must be ≥ 1");
@@ -39,8 +41,13 @@ public static class EvalCommands
             if (r.GetValue(routers) is { } routerDir)
             {
                 if (r.GetValue(path) is not null) throw new ArgumentException("--path and --routers exclude each other: routers choose the path");
-                return Routed(evaluator, modelPath, routerDir, source.Name, r.GetValue(split)!, r.GetValue(seed), sample, r.GetValue(show));
+                var taus = r.GetValue(thresholds)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(t => double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v is >= 0 and <= 1
+                        ? v : throw new ArgumentException($"--thresholds: '{t}' is not a number in [0, 1]")).ToArray();
+                if (r.GetValue(calibrate) is not null && taus is null) throw new ArgumentException("--calibrate-max-drop needs --thresholds (the τ values to choose from)");
+                return Routed(evaluator, modelPath, routerDir, source.Name, r.GetValue(split)!, r.GetValue(seed), sample, r.GetValue(show), taus, r.GetValue(calibrate));
             }
+            if (r.GetValue(thresholds) is not null) throw new ArgumentException("--thresholds needs --routers");
             var report = evaluator.Evaluate(source.Name, r.GetValue(split)!, sample, _ => layerPath);
             if (r.GetValue(items) is { } itemsFile)
                 File.WriteAllLines(itemsFile, report.Items.Select(o => JsonSerializer.Serialize(new
@@ -75,18 +82,27 @@ public static class EvalCommands
                 $"{evaluator.PromptText(item).Replace("\n", " ")}{o.Output.TrimEnd()}   (gold {item.Gold})");
     }
 
-    /// <summary>Baseline (default path) and routed runs on the same items: accuracy, Δ, layers, actions, router overhead.</summary>
+    /// <summary>
+    /// Baseline (default path) and routed runs on the same items: accuracy, Δ, layers, actions, router overhead, at the
+    /// checkpoint's τ. With <paramref name="thresholds"/>, also one routed run per τ (the accuracy-layers curve); with
+    /// <paramref name="maxDropPoints"/>, the τ of that curve with the fewest layers whose accuracy is at most that many
+    /// points below the baseline is stored in the checkpoint first, and the main run uses it.
+    /// </summary>
     private static int Routed(TaskEvaluator evaluator, string modelPath, string routerDir, string task, string split,
-        int seed, IReadOnlyList<TaskItem> sample, int show)
+        int seed, IReadOnlyList<TaskItem> sample, int show, double[]? thresholds, double? maxDropPoints)
     {
         var decoder = evaluator.Model;
         var c = decoder.Config;
         var (routerSet, _) = DrLlm.Routing.Routers.RouterCheckpoint.Load(routerDir, DrLlm.Routing.Routers.BaseModelIdentity.Of(modelPath, c));
         var baseline = evaluator.Evaluate(task, split, sample, _ => LayerPath.Default(c.NumLayers));
-        var actions = new long[c.NumLayers, 3];
-        double routerSeconds = 0, routedSeconds = 0;
-        var outcomes = new List<ItemOutcome>();
-        using (var session = decoder.CreateSession())
+
+        (List<ItemOutcome> Outcomes, long[,] Actions, double RouterSeconds, double RoutedSeconds) RunAll(double threshold)
+        {
+            routerSet.DecisionThreshold = threshold;
+            var actions = new long[c.NumLayers, 3];
+            double routerSeconds = 0, routedSeconds = 0;
+            var outcomes = new List<ItemOutcome>();
+            using var session = decoder.CreateSession();
             foreach (var item in sample)
             {
                 var (o, decisions, rs, ts) = evaluator.RunRouted(session, item, routerSet);
@@ -95,9 +111,32 @@ public static class EvalCommands
                 routerSeconds += rs;
                 routedSeconds += ts;
             }
+            return (outcomes, actions, routerSeconds, routedSeconds);
+        }
+        static double Accuracy(List<ItemOutcome> o) => o.Average(x => x.Correct ? 1.0 : 0.0);
+        static double Layers(List<ItemOutcome> o) => o.Average(x => (double)x.Path.Length);
+
+        double stored = routerSet.DecisionThreshold;
+        var curve = thresholds?.Select(t =>
+        {
+            var run = RunAll(t).Outcomes;
+            return new ThresholdPoint(t, Math.Round(Accuracy(run), 4), Math.Round(Layers(run), 3), Math.Round(baseline.AvgLayers - Layers(run), 3));
+        }).ToList();
+        if (maxDropPoints is { } drop)
+        {
+            var chosen = curve!.Where(p => p.Accuracy >= baseline.Accuracy - drop / 100 - 1e-9)
+                .OrderBy(p => p.AvgLayers).ThenBy(p => p.Threshold).FirstOrDefault()
+                ?? throw new ArgumentException($"no τ in --thresholds keeps accuracy within {drop} points of the default path's {baseline.Accuracy:P1} " +
+                    $"(best: τ {curve!.MaxBy(p => p.Accuracy)!.Threshold} at {curve!.Max(p => p.Accuracy):P1}); add larger values (1 is the default path)");
+            DrLlm.Routing.Routers.RouterCheckpoint.SetDecisionThreshold(routerDir, chosen.Threshold);
+            Console.Error.WriteLine($"calibrated: τ {chosen.Threshold} stored in {routerDir} (was {stored}): accuracy {chosen.Accuracy:P1} vs default {baseline.Accuracy:P1}, {chosen.LayersSaved} layers saved");
+            stored = chosen.Threshold;
+        }
+
+        var (outcomes, actions, routerSecondsTotal, routedSecondsTotal) = RunAll(stored);
         Show(evaluator, sample, outcomes, show, withPath: true);
         int n = outcomes.Count;
-        double acc = outcomes.Average(o => o.Correct ? 1.0 : 0.0), layers = outcomes.Average(o => (double)o.Path.Length);
+        double acc = Accuracy(outcomes), layers = Layers(outcomes);
         var summary = new RoutedEvalSummary(task, split, n, seed,
             Accuracy: Math.Round(acc, 4),
             BaselineAccuracy: Math.Round(baseline.Accuracy, 4),
@@ -107,10 +146,12 @@ public static class EvalCommands
             LayersSaved: Math.Round(baseline.AvgLayers - layers, 3),
             NumBlocks: c.NumLayers,
             ActionFrequencies: Enumerable.Range(0, c.NumLayers).Select(l => new[] { 0, 1, 2 }.Select(a => Math.Round((double)actions[l, a] / n, 4)).ToArray()).ToArray(),
-            RouterOverheadS: Math.Round(routerSeconds, 4),
-            RouterOverheadMsPerItem: Math.Round(routerSeconds * 1e3 / n, 4),
-            RoutedWallS: Math.Round(routedSeconds, 3),
-            BaselineWallS: Math.Round(baseline.WallSeconds, 3));
+            RouterOverheadS: Math.Round(routerSecondsTotal, 4),
+            RouterOverheadMsPerItem: Math.Round(routerSecondsTotal * 1e3 / n, 4),
+            RoutedWallS: Math.Round(routedSecondsTotal, 3),
+            BaselineWallS: Math.Round(baseline.WallSeconds, 3),
+            DecisionThreshold: stored,
+            ThresholdCurve: curve);
         Console.WriteLine(JsonSerializer.Serialize(summary, RoutedEvalSummary.Json));
         return 0;
     }

@@ -2,10 +2,15 @@ using System.Text.Json;
 
 namespace DrLlm.Routing.Evaluation;
 
+/// <summary>One point of the accuracy-layers curve: the routed run with decision threshold τ = <paramref name="Threshold"/>.</summary>
+public sealed record ThresholdPoint(double Threshold, double Accuracy, double AvgLayers, double LayersSaved);
+
 /// <summary>
 /// What <c>drllm eval --routers</c> prints (snake_case JSON, one object): the routed run against the default path on
 /// the same items. <see cref="ActionFrequencies"/>[l] = the shares of items whose router l said skip, execute, repeat;
-/// <see cref="RouterOverheadS"/> = seconds spent in router forward passes (pooling + MLP) over all items.
+/// <see cref="RouterOverheadS"/> = seconds spent in router forward passes (pooling + MLP) over all items;
+/// <see cref="DecisionThreshold"/> = the routers' τ in that run; <see cref="ThresholdCurve"/> = one routed run per τ asked
+/// for (--thresholds), null otherwise.
 /// </summary>
 public sealed record RoutedEvalSummary(
     string Task,
@@ -23,7 +28,9 @@ public sealed record RoutedEvalSummary(
     double RouterOverheadS,
     double RouterOverheadMsPerItem,
     double RoutedWallS,
-    double BaselineWallS)
+    double BaselineWallS,
+    double DecisionThreshold = 0,
+    IReadOnlyList<ThresholdPoint>? ThresholdCurve = null)
 {
     public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

@@ -40,7 +40,10 @@ public sealed record BaseModelIdentity(string Name, string Sha256, int HiddenSiz
     public override string ToString() => $"{Name} (sha256 {Sha256[..Math.Min(12, Sha256.Length)]}…, d {HiddenSize}, {NumBlocks} blocks)";
 }
 
-/// <summary>Everything a router checkpoint says about itself besides the weights.</summary>
+/// <summary>
+/// Everything a router checkpoint says about itself besides the weights. <see cref="DecisionThreshold"/> is the routers'
+/// τ (<see cref="RouterSet.DecisionThreshold"/>); 0 in checkpoints written before it existed, the argmax they used.
+/// </summary>
 public sealed record RouterMetadata(
     BaseModelIdentity BaseModel,
     int HiddenSize,
@@ -51,7 +54,8 @@ public sealed record RouterMetadata(
     long[]? TrainClassCounts,
     RouterTrainingOptions? Training,
     IReadOnlyList<EpochMetrics>? Metrics,
-    int FormatVersion = 1);
+    int FormatVersion = 1,
+    double DecisionThreshold = 0);
 
 /// <summary>
 /// A router set on disk: routers.safetensors (f32; router l's tensors named as PyTorch would, routers.{l}.fc1.weight
@@ -80,8 +84,19 @@ public static class RouterCheckpoint
             tensors.Add(($"routers.{l}.input_scale", [1], [r.InputScale]));
         }
         HfCheckpointWriter.WriteSafeTensors(Path.Combine(dir, WeightsFile), tensors, TensorDType.F32);
-        File.WriteAllText(Path.Combine(dir, MetadataFile), System.Text.Json.JsonSerializer.Serialize(metadata, RouterJson.Options));
+        WriteMetadata(dir, metadata with { DecisionThreshold = routers.DecisionThreshold });
     }
+
+    /// <summary>Stores τ in the checkpoint in <paramref name="dir"/> (its routers.json; the weights stay as they are).</summary>
+    public static void SetDecisionThreshold(string dir, double threshold)
+    {
+        var (routers, meta) = Load(dir);
+        routers.DecisionThreshold = threshold; // checks the range
+        WriteMetadata(dir, meta with { DecisionThreshold = threshold });
+    }
+
+    private static void WriteMetadata(string dir, RouterMetadata metadata) =>
+        File.WriteAllText(Path.Combine(dir, MetadataFile), System.Text.Json.JsonSerializer.Serialize(metadata, RouterJson.Options));
 
     /// <summary>
     /// Loads the routers in <paramref name="dir"/>. With <paramref name="expectedBase"/>, routers trained on another
@@ -127,6 +142,9 @@ public static class RouterCheckpoint
         }
         foreach (float p in routers.Parameters)
             if (!float.IsFinite(p)) throw new ModelFormatException($"{weights}: router weights hold a non-finite value");
+        if (meta.DecisionThreshold is not (>= 0 and <= 1))
+            throw new ModelFormatException($"{json}: decision_threshold is {meta.DecisionThreshold}; it must be in [0, 1]");
+        routers.DecisionThreshold = meta.DecisionThreshold;
         return (routers, meta);
     }
 

@@ -56,11 +56,27 @@ public sealed class RouterSet
     public float[] InputScales { get; }
     public Router this[int block] => _routers[block];
 
-    public RouterSet Clone() => new(NumBlocks, Dim, Hidden, Windows, (float[])Parameters.Clone(), (float[])InputScales.Clone());
+    /// <summary>
+    /// The budget knob τ (issue 14): a router's skip or repeat is taken only if its softmax probability is at least τ;
+    /// below, the block executes once. 0: plain argmax, the paper's rule; 1: the default path. Set from the checkpoint
+    /// (<see cref="RouterMetadata.DecisionThreshold"/>), so every routed run of these routers uses the same rule. The
+    /// reference code instead blends the probabilities toward execute with a router_penalty (METHOD.md).
+    /// </summary>
+    public double DecisionThreshold
+    {
+        get => _threshold;
+        set => _threshold = value is >= 0 and <= 1 ? value
+            : throw new ArgumentException($"the decision threshold τ must be in [0, 1], got {value}");
+    }
+    private double _threshold;
+
+    public RouterSet Clone() =>
+        new(NumBlocks, Dim, Hidden, Windows, (float[])Parameters.Clone(), (float[])InputScales.Clone()) { DecisionThreshold = DecisionThreshold };
 
     /// <summary>
     /// Router <paramref name="block"/>'s decision for the hidden states entering it over the prompt, hidden [T, d]:
-    /// pool into windows, run the MLP on each, average the logits, argmax (0 skip, 1 execute, 2 repeat).
+    /// pool into windows, run the MLP on each, average the logits, argmax (0 skip, 1 execute, 2 repeat), and execute
+    /// instead of a skip or repeat whose probability is below <see cref="DecisionThreshold"/>.
     /// </summary>
     public int Decide(int block, ReadOnlySpan<float> hidden, int tokens, Span<float> logits)
     {
@@ -70,6 +86,15 @@ public sealed class RouterSet
         var act = new float[w * Hidden];
         WindowPooling.Forward(hidden, tokens, Dim, Windows, means);
         _routers[block].Forward(means, w, pre, act, logits);
-        return Ops.Argmax(logits[..Router.Classes]);
+        int best = Ops.Argmax(logits[..Router.Classes]);
+        return best != 1 && Probability(logits[..Router.Classes], best) < _threshold ? 1 : best;
+    }
+
+    /// <summary>softmax(<paramref name="logits"/>)[<paramref name="c"/>].</summary>
+    public static double Probability(ReadOnlySpan<float> logits, int c)
+    {
+        double sum = 0;
+        foreach (float z in logits) sum += Math.Exp(z - logits[c]);
+        return 1 / sum;
     }
 }

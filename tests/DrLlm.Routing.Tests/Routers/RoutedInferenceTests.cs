@@ -47,6 +47,32 @@ public class RoutedInferenceTests
     }
 
     [Fact]
+    public void A_skip_or_repeat_below_the_threshold_executes_instead()
+    {
+        // Even blocks: skip with probability 0.6 (logits ln 3, 0, 0); odd blocks: repeat with probability 0.8 (0, 0, ln 8).
+        var set = RouterSet.Create(TinyModel.Config.NumLayers, TinyModel.Config.HiddenSize, seed: 1);
+        for (int l = 0; l < set.NumBlocks; l++)
+        {
+            set[l].Fc2Weight.Clear();
+            if (l % 2 == 0) set[l].Fc2Bias[0] = MathF.Log(3);
+            else set[l].Fc2Bias[2] = MathF.Log(8);
+        }
+        using var model = TinyModel.Create();
+        int[] Decisions(double threshold)
+        {
+            set.DecisionThreshold = threshold;
+            using var s = model.CreateSession();
+            return RoutedInference.Generate(s, set, Prompt, maxNewTokens: 1).Decisions;
+        }
+        Assert.Equal([0, 2, 0, 2, 0, 2], Decisions(0));    // argmax, the paper's rule
+        Assert.Equal([0, 2, 0, 2, 0, 2], Decisions(0.59));
+        Assert.Equal([1, 2, 1, 2, 1, 2], Decisions(0.7));  // the skips are not sure enough
+        Assert.Equal([1, 1, 1, 1, 1, 1], Decisions(0.81)); // nor the repeats: the default path
+        Assert.Equal(0.6, RouterSet.Probability([MathF.Log(3), 0, 0], 0), 6);
+        Assert.Throws<ArgumentException>(() => set.DecisionThreshold = -0.1);
+    }
+
+    [Fact]
     public void Skipping_everything_still_runs_the_last_block()
     {
         using var model = TinyModel.Create();

@@ -30,6 +30,26 @@ public sealed class RouterCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void The_decision_threshold_travels_with_the_checkpoint()
+    {
+        var set = RouterSet.Create(6, 32, seed: 4, hidden: 16);
+        RouterCheckpoint.Save(_dir, set, Meta(set));
+        Assert.Equal(0, RouterCheckpoint.Load(_dir).Routers.DecisionThreshold); // argmax unless told otherwise
+        RouterCheckpoint.SetDecisionThreshold(_dir, 0.7);
+        var (loaded, meta) = RouterCheckpoint.Load(_dir);
+        Assert.Equal((0.7, 0.7), (loaded.DecisionThreshold, meta.DecisionThreshold));
+        Assert.Equal(set.Parameters, loaded.Parameters);
+        Assert.Contains("[0, 1]", Assert.Throws<ArgumentException>(() => RouterCheckpoint.SetDecisionThreshold(_dir, 1.5)).Message);
+
+        // A routers.json written before the threshold existed has no decision_threshold: plain argmax.
+        var json = Path.Combine(_dir, RouterCheckpoint.MetadataFile);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!.AsObject();
+        Assert.True(node.Remove("decision_threshold"));
+        File.WriteAllText(json, node.ToJsonString());
+        Assert.Equal(0, RouterCheckpoint.Load(_dir).Routers.DecisionThreshold);
+    }
+
+    [Fact]
     public void Input_scales_round_trip_and_a_file_without_them_loads_with_scale_one()
     {
         var set = RouterSet.Create(6, 32, seed: 4, hidden: 16, inputScales: [0.5f, 2f, 3f, 0.25f, 1f, 7f]);

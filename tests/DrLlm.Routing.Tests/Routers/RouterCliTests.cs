@@ -143,5 +143,22 @@ public sealed class RouterCliTests : IDisposable
 
         (code, output, err) = DrllmProcess.Run("router-report", "--routers", routers, "--eval", labels);
         AssertOneLineError(code, output, err, labels);
+
+        // The budget knob: the curve over τ, and calibration on the validation split. τ = 1 is the default path, so
+        // it always keeps the accuracy; the τ stored is the one with the fewest layers among those that keep it.
+        (code, output, err) = DrllmProcess.Run("eval", "--model", Demo, "--routers", routers, "--task", "mcq", "--split", "validation",
+            "--n", "6", "--threads", "1", "--thresholds", "0,1", "--calibrate-max-drop", "0");
+        Assert.True(code == 0, err);
+        var calibrated = JsonDocument.Parse(output).RootElement;
+        var curve = calibrated.GetProperty("threshold_curve").EnumerateArray().ToList();
+        Assert.Equal([0.0, 1.0], curve.Select(p => p.GetProperty("threshold").GetDouble()));
+        Assert.Equal(calibrated.GetProperty("baseline_accuracy").GetDouble(), curve[1].GetProperty("accuracy").GetDouble());
+        Assert.Equal(0, curve[1].GetProperty("layers_saved").GetDouble());
+        double tau = calibrated.GetProperty("decision_threshold").GetDouble();
+        Assert.Equal(tau, RouterCheckpoint.Load(routers).Metadata.DecisionThreshold);
+        Assert.Contains($"calibrated: τ {tau} stored in {routers}", err);
+        (code, output, err) = DrllmProcess.Run("eval", "--model", Demo, "--routers", routers, "--task", "mcq", "--n", "2", "--threads", "1");
+        Assert.True(code == 0, err);
+        Assert.Equal(tau, JsonDocument.Parse(output).RootElement.GetProperty("decision_threshold").GetDouble());
     }
 }
