@@ -11,7 +11,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 trees="${1:-96}"; sims="${2:-25}"; latency="${3:-20}"; conc="${4:-4}"
 dotnet build src/DrLlm.Cli -c Release -v q -nologo >/dev/null
-drllm=(dotnet "$repo/src/DrLlm.Cli/bin/Release/net10.0/drllm.dll")
+drllm=(dotnet "${DRLLM_DLL:-$repo/src/DrLlm.Cli/bin/Release/net10.0/drllm.dll}")
 bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 dir="$(mktemp -d /tmp/drllm-bench-XXXXXX)"
 export PGPORT="${PGPORT:-55471}"

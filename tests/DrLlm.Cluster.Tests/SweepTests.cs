@@ -110,7 +110,7 @@ public sealed class SweepTests(PostgresServer pg)
             int redone = runs[$"tree-{id}"] - sims;
             Assert.InRange(redone, 0, every);
         }
-        // Training and evaluation completed; the failover was recorded by Quartz's recovery, not by a failure.
+        // Training and evaluation completed; the failover was a re-dispatch by the Sweep grain, not a failure.
         Assert.Equal(0L, Db.Scalar<long>(cs, "select count(*) from failures"));
         Assert.True(Db.Scalar<long>(cs, "select count(*) from router_checkpoints") == 1);
     }
