@@ -10,6 +10,9 @@ public interface ISweepGrain : IGrainWithIntegerKey
     /// <summary>Makes sure the sweep is being advanced (activates it and its timer); returns at once.</summary>
     Task Wake();
 
+    /// <summary>A work grain of this sweep ended (done or failed): advance now, so its slot is filled at once.</summary>
+    Task WorkEnded();
+
     /// <summary>The sweep's status as this activation last saw it, and how many work grains it has started.</summary>
     Task<SweepActivity> Activity();
 }

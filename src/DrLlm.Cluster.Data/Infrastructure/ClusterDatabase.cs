@@ -43,10 +43,15 @@ public static class ClusterDatabase
             await conn.OpenAsync();
             return conn;
         }
-        catch (Exception e) when (e is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
-        {
-            var b = new NpgsqlConnectionStringBuilder(cs);
-            throw new InvalidOperationException($"cannot reach the cluster database at {b.Host}:{b.Port} ({e.Message})", e);
-        }
+        catch (Exception e) when (IsUnreachable(e)) { throw Unreachable(cs, e); }
+    }
+
+    public static bool IsUnreachable(Exception e) => e is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException;
+
+    /// <summary>The one-line error for a database that did not answer, naming where it was looked for.</summary>
+    public static InvalidOperationException Unreachable(string connectionString, Exception e)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        return new InvalidOperationException($"cannot reach the cluster database at {b.Host}:{b.Port} ({e.Message})", e);
     }
 }

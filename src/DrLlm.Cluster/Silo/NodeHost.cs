@@ -20,7 +20,7 @@ public static class NodeHost
         ThreadPool.SetMinThreads(Math.Max(32, 4 * options.Concurrency * options.Models.Count), 32);
         var node = new SiloNode(options, log ?? Console.Error);
         try { await Migrator.MigrateAsync(options.ConnectionString); }
-        catch (Npgsql.NpgsqlException e) { throw new InvalidOperationException($"cannot reach the cluster database ({e.Message})", e); }
+        catch (Exception e) when (ClusterDatabase.IsUnreachable(e)) { throw ClusterDatabase.Unreachable(options.ConnectionString, e); }
 
         await using var store = new ClusterStore(options);
         await store.Exec("insert into nodes (id, host, pid, concurrency, status) values ($1, $2, $3, $4, 'up')",

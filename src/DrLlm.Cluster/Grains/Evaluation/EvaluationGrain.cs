@@ -24,6 +24,7 @@ public sealed class EvaluationGrain(ClusterStore store, ModelHosts hosts, SiloNo
         var eval = await Retry.Run(() => db.Evaluations.AsNoTracking().SingleOrDefaultAsync(v => v.Id == id));
         if (eval is null || !StatusText.Parse<WorkStatus>(eval.Status).IsOpen()) return;
         var experiment = await Retry.Run(() => db.Experiments.AsNoTracking().SingleAsync(x => x.Id == eval.ExperimentId));
+        ReportTo(experiment.SweepId);
         int attempt = await Claim("evaluations", id, "started_at = coalesce(started_at, now())");
         if (attempt == 0) return;
         string key = $"eval-{id}";

@@ -27,6 +27,7 @@ public sealed class SearchTreeGrain(ClusterStore store, ModelHosts hosts, SiloNo
         if (tree is null || !StatusText.Parse<WorkStatus>(tree.Status).IsOpen()) return;
         var example = await Retry.Run(() => db.Examples.AsNoTracking().SingleAsync(x => x.Id == tree.ExampleId));
         var experiment = await Retry.Run(() => db.Experiments.AsNoTracking().SingleAsync(x => x.Id == tree.ExperimentId));
+        ReportTo(experiment.SweepId);
 
         int attempt = await Claim("search_trees", id,
             "executions = executions + 1, resumed_from = case when state is null then resumed_from else simulations end");

@@ -41,6 +41,12 @@ public sealed class SweepGrain(ClusterStore store, SiloNode node, IClusterMember
         return Task.CompletedTask;
     }
 
+    public async Task WorkEnded()
+    {
+        if (_timer is null) return; // not advancing (ended, or not yet woken): the watchdog's wake starts the ticks
+        await Tick(CancellationToken.None);
+    }
+
     public Task<SweepActivity> Activity() => Task.FromResult(new SweepActivity(Id, _status, node.Id, _ticks, _started));
 
     private async Task Tick(CancellationToken ct)

@@ -26,6 +26,7 @@ public sealed class TrainingJobGrain(ClusterStore store, ModelHosts hosts, SiloN
         var run = await Retry.Run(() => db.TrainingRuns.AsNoTracking().SingleOrDefaultAsync(r => r.ExperimentId == experimentId));
         if (run is null || !StatusText.Parse<WorkStatus>(run.Status).IsOpen()) return;
         var experiment = await Retry.Run(() => db.Experiments.AsNoTracking().SingleAsync(x => x.Id == experimentId));
+        ReportTo(experiment.SweepId);
         int attempt = await Claim("training_runs", run.Id, "started_at = coalesce(started_at, now())");
         if (attempt == 0) return;
         string key = $"train-{experimentId}";
