@@ -4,7 +4,7 @@ namespace DrLlm.Tasks.Graders;
 
 /// <summary>
 /// Letter extraction for multiple choice (METHOD.md: "letter match for multiple choice"). With <c>n</c> options the
-/// allowed letters are A up to the n-th letter (at most Z: TruthfulQA's mc1 questions have up to 13 options). The rules run on the first non-blank line of the output
+/// allowed letters are A up to the n-th letter (at most Z: some TruthfulQA MC1 questions have more than ten options). The rules run on the first non-blank line of the output
 /// (a base model that has answered runs on into the next question: "B\nQuestion: A …"); only when that line holds no
 /// letter at all do they run on the whole output ("The answer is:\nB"). First rule that applies wins:
 /// <list type="number">

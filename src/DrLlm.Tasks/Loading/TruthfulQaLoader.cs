@@ -6,8 +6,8 @@ namespace DrLlm.Tasks.Loading;
 public static partial class BenchmarkLoaders
 {
     /// <summary>
-    /// TruthfulQA multiple choice, MC1: each question's <c>mc1_targets</c> hold 2-13 answers of which exactly one is
-    /// true. Two shapes: the Hugging Face <c>truthful_qa</c> "multiple_choice" rows
+    /// TruthfulQA multiple choice, MC1: each question's <c>mc1_targets</c> hold several answers (at times more than ten) of
+    /// which exactly one is true. Two shapes: the Hugging Face <c>truthful_qa</c> "multiple_choice" rows
     /// <c>{"question", "mc1_targets": {"choices": [...], "labels": [1, 0, …]}}</c> and the original release's
     /// <c>mc_task.json</c> <c>{"question", "mc1_targets": {"answer text": 1, "other": 0, …}}</c>.
     ///
