@@ -5,7 +5,9 @@ namespace DrLlm.Routing.Evaluation;
 /// <summary>
 /// What <c>drllm eval --routers</c> prints (snake_case JSON, one object): the routed run against the default path on
 /// the same items. <see cref="ActionFrequencies"/>[l] = the shares of items whose router l said skip, execute, repeat;
-/// <see cref="RouterOverheadS"/> = seconds spent in router forward passes (pooling + MLP) over all items.
+/// <see cref="RouterOverheadS"/> = seconds spent in router forward passes (pooling + MLP) over all items. For span items
+/// (SQuAD) the accuracies are exact-match rates and <see cref="F1"/> / <see cref="BaselineF1"/> the mean token F1 of the
+/// routed and default-path runs; both null for letter and math tasks.
 /// </summary>
 public sealed record RoutedEvalSummary(
     string Task,
@@ -23,7 +25,9 @@ public sealed record RoutedEvalSummary(
     double RouterOverheadS,
     double RouterOverheadMsPerItem,
     double RoutedWallS,
-    double BaselineWallS)
+    double BaselineWallS,
+    double? F1 = null,
+    double? BaselineF1 = null)
 {
     public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
