@@ -2,16 +2,17 @@
 # Cluster scaling benchmark: the same stand-in sweep on 1 node and on 3 nodes (one private PostgreSQL), reporting
 # search throughput (simulations/s), the ratio 3 nodes / 1 node, and the orchestration overhead per simulation.
 # The stand-in model host sleeps a fixed latency per path evaluation (a forward pass on a GPU node), so the 2 cores
-# are not what limits throughput; everything else a simulation costs is the cluster's (Quartz, PostgreSQL, checkpoints).
+# are not what limits throughput; everything else a simulation costs is the cluster's (grain dispatch, PostgreSQL, checkpoints).
+# DRLLM_DLL=path/to/drllm.dll runs another build (e.g. the Quartz-era one, for a side-by-side row).
 #   deploy/bench-cluster.sh [TREES] [SIMS] [LATENCY_MS] [CONCURRENCY]     defaults: 96 25 20 4
-# overhead/sim (jobs)  = Σ over search jobs (job wall time − time inside path evaluations) / Σ simulations
+# overhead/sim (jobs)  = Σ over search trees (their run's wall time − time inside path evaluations) / Σ simulations
 # overhead/sim (slots) = (search wall time × slots − Σ time inside path evaluations) / Σ simulations  (adds idle slots, stragglers)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 trees="${1:-96}"; sims="${2:-25}"; latency="${3:-20}"; conc="${4:-4}"
 dotnet build src/DrLlm.Cli -c Release -v q -nologo >/dev/null
-drllm=(dotnet "$repo/src/DrLlm.Cli/bin/Release/net10.0/drllm.dll")
+drllm=(dotnet "${DRLLM_DLL:-$repo/src/DrLlm.Cli/bin/Release/net10.0/drllm.dll}")
 bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 dir="$(mktemp -d /tmp/drllm-bench-XXXXXX)"
 export PGPORT="${PGPORT:-55471}"
@@ -41,7 +42,9 @@ for n in 1 3; do
   done
   # launch once every node is up and its model loaded (node start-up is not what is measured)
   for _ in $(seq 1 120); do
-    up=$("$bin/psql" -h 127.0.0.1 -p "$PGPORT" -U drllm -d "bench$n" -tAc "select count(*) from model_hosts where status = 'ready'" 2>/dev/null || echo 0)
+    # a silo counts once it is an active cluster member (v_silos); a build without v_silos once its model is loaded
+    up=$("$bin/psql" -h 127.0.0.1 -p "$PGPORT" -U drllm -d "bench$n" -tAc "select case when to_regclass('v_silos') is null
+        then (select count(*) from model_hosts where status = 'ready') else (select count(*) from v_silos where status = 'active') end" 2>/dev/null || echo 0)
     [ "${up:-0}" -ge "$n" ] && break; sleep 0.5
   done
   sleep 2

@@ -82,7 +82,7 @@ public static class DashboardHost
         {
             var s = await data.SweepAsync(id);
             if (s is null) return Results.NotFound(new { error = $"no sweep {id}" });
-            var p = s.Progress;
+            var p = s;
             return Results.Json(new
             {
                 id = p.Id, name = p.Name, status = p.Status, finished = p.IsFinished, failures = p.Failures,

@@ -7,6 +7,12 @@ public enum Grading
     MultipleChoiceLetter,
     /// <summary>The output's final answer (\boxed{…} or a number) is mathematically equivalent to <see cref="TaskItem.Gold"/>.</summary>
     MathAnswer,
+    /// <summary>
+    /// The output is a short span answering a question about <see cref="TaskItem.Passage"/> (SQuAD v2), or "unanswerable";
+    /// scored by exact match and token F1 against every one of <see cref="TaskItem.Answers"/> (the best counts), correct
+    /// when it matches one exactly (<see cref="Graders.SpanAnswer"/>).
+    /// </summary>
+    ExtractiveSpan,
 }
 
 /// <summary>
@@ -26,15 +32,19 @@ public enum PromptLayout
 /// </summary>
 /// <param name="Id">Unique within its task: the file's id field, or family/seed/split/index for synthetic items.</param>
 /// <param name="Task">Family or benchmark name: "arc", "dart", "gsm8k", "mmlu", "arith", "mcq", …</param>
-/// <param name="Question">The prompt body, without options or instructions.</param>
+/// <param name="Question">The prompt body, without options or instructions (and without the passage, when there is one).</param>
 /// <param name="Choices">Option texts labelled A, B, C, … in order; null for open answers.</param>
-/// <param name="Gold">A letter for multiple choice, an answer string (a number or LaTeX expression) for math.</param>
+/// <param name="Gold">A letter for multiple choice, an answer string (a number or LaTeX expression) for math; for a span,
+/// the first gold answer or <see cref="Graders.SpanAnswer.NoAnswer"/> (what a trainer's completion says).</param>
 /// <param name="Grading">How an output is checked against <paramref name="Gold"/>.</param>
 /// <param name="Source">"file:line" for loaded items, "family:seed=K:split:index" for generated ones.</param>
 /// <param name="Level">Difficulty 1–5 where known (MATH/DART levels, synthetic levels); null otherwise.</param>
 /// <param name="Split">"train", "validation" or "test" (files: the split the caller says the file is).</param>
 /// <param name="Layout">Prompt layout: <see cref="PromptLayout.Paper"/> for benchmarks, compact for synthetic families.</param>
 /// <param name="NewTokens">Overrides the new-token budget of METHOD.md (synthetic families set it); null = the default.</param>
+/// <param name="Passage">Text the question is about, shown before it (SQuAD's context, AGIEval's passage); null = none.</param>
+/// <param name="Answers">Every accepted answer of a span item (SQuAD's annotators' spans, as the release lists them); empty
+/// when the passage does not answer the question; null for other gradings.</param>
 public sealed record TaskItem(
     string Id,
     string Task,
@@ -46,14 +56,18 @@ public sealed record TaskItem(
     int? Level,
     string Split,
     PromptLayout Layout = PromptLayout.Paper,
-    int? NewTokens = null)
+    int? NewTokens = null,
+    string? Passage = null,
+    IReadOnlyList<string>? Answers = null)
 {
-    /// <summary>Value equality, options compared element by element (a record alone would compare the list references).</summary>
+    /// <summary>Value equality, options and answers compared element by element (a record alone would compare the list references).</summary>
     public bool Equals(TaskItem? other) =>
         other is not null && Id == other.Id && Task == other.Task && Question == other.Question && Gold == other.Gold
         && Grading == other.Grading && Source == other.Source && Level == other.Level && Split == other.Split
-        && Layout == other.Layout && NewTokens == other.NewTokens
-        && (Choices is null ? other.Choices is null : other.Choices is not null && Choices.SequenceEqual(other.Choices));
+        && Layout == other.Layout && NewTokens == other.NewTokens && Passage == other.Passage
+        && SameList(Choices, other.Choices) && SameList(Answers, other.Answers);
+
+    private static bool SameList(IReadOnlyList<string>? a, IReadOnlyList<string>? b) => a is null ? b is null : b is not null && a.SequenceEqual(b);
 
     public override int GetHashCode() => HashCode.Combine(Id, Task, Question, Gold, Split, Source);
 

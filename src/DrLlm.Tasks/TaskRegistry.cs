@@ -26,7 +26,9 @@ public interface ITaskSource
 
 /// <summary>
 /// Names → task sources. Synthetic families by name ("arith", "mcq", "ood-count", "ood-order"); files as
-/// "arc:FILE", "dart:FILE", "gsm8k:FILE", "mmlu:FILE", "generic:FILE?question=…&amp;choices=…&amp;answer=…"
+/// "arc:FILE", "dart:FILE", "gsm8k:FILE", "mmlu:FILE", the paper's other out-of-domain benchmarks "aime:FILE",
+/// "truthfulqa-mc1:FILE", "squadv2:FILE", "gpqa:FILE", "piqa:FILE", "agieval:FILE", and
+/// "generic:FILE?question=…&amp;choices=…&amp;answer=…"
 /// (see <see cref="GenericSpec"/>); the file may also come separately (<c>--file</c>).
 /// </summary>
 public static class TaskRegistry
@@ -40,6 +42,12 @@ public static class TaskRegistry
         new("dart", true, Grading.MathAnswer, 1, 5, true, "DART-Math / MATH rows (query, gt_ans, level); the paper's in-domain math"),
         new("gsm8k", false, Grading.MathAnswer, null, null, true, "GSM8K (question, answer ending '#### n'); out of domain"),
         new("mmlu", false, Grading.MultipleChoiceLetter, null, null, true, "MMLU (JSON question/choices/answer, or CSV question,A,B,C,D,answer); out of domain"),
+        new("aime", false, Grading.MathAnswer, null, null, true, "AIME (problem, integer answer 0-999; the HF exports' spellings); out of domain"),
+        new("truthfulqa-mc1", false, Grading.MultipleChoiceLetter, null, null, true, "TruthfulQA MC1 (question, mc1_targets; HF rows or mc_task.json), options shuffled per question; out of domain"),
+        new("squadv2", false, Grading.ExtractiveSpan, null, null, true, "SQuAD v2 (context, question, answers; HF rows or the release's JSON), EM and F1; out of domain"),
+        new("gpqa", false, Grading.MultipleChoiceLetter, null, null, true, "GPQA (Question, Correct Answer, Incorrect Answer 1-3; CSV or JSON), options shuffled per Record ID; out of domain"),
+        new("piqa", false, Grading.MultipleChoiceLetter, null, null, true, "PIQA (goal, sol1, sol2, label; or the release's FILE-labels.lst), two options; out of domain"),
+        new("agieval", false, Grading.MultipleChoiceLetter, null, null, true, "AGIEval English MC subsets (passage, question, options, label; or the harness's query/choices/gold); out of domain"),
         new("generic", false, null, null, null, true, "any JSON/JSONL/CSV set: generic:FILE?question=F&choices=F&answer=F[&grading=mc|math]"),
     ];
 
@@ -73,6 +81,12 @@ public static class TaskRegistry
             "dart" => new FileSource(kind, opts, () => BenchmarkLoaders.Dart(path, opts)),
             "gsm8k" => new FileSource(kind, opts, () => BenchmarkLoaders.Gsm8k(path, opts)),
             "mmlu" => new FileSource(kind, opts, () => BenchmarkLoaders.Mmlu(path, opts)),
+            "aime" => new FileSource(kind, opts, () => BenchmarkLoaders.Aime(path, opts)),
+            "truthfulqa-mc1" => new FileSource(kind, opts, () => BenchmarkLoaders.TruthfulQaMc1(path, opts)),
+            "squadv2" => new FileSource(kind, opts, () => BenchmarkLoaders.SquadV2(path, opts)),
+            "gpqa" => new FileSource(kind, opts, () => BenchmarkLoaders.Gpqa(path, opts)),
+            "piqa" => new FileSource(kind, opts, () => BenchmarkLoaders.Piqa(path, opts)),
+            "agieval" => new FileSource(kind, opts, () => BenchmarkLoaders.AgiEval(path, opts)),
             _ => new FileSource(kind, opts, () => GenericLoader.Load(path, GenericSpec.Parse(query), opts)),
         };
     }

@@ -23,8 +23,37 @@ public sealed class MigrationTests(PostgresServer pg)
         Assert.Equal(Migrator.Embedded().Select(m => m.Version), first);
         Assert.Empty(await Migrator.MigrateAsync(cs));
         Assert.Equal(Migrator.Embedded().Count, Scalar(cs, "select count(*) from schema_migrations"));
-        // Quartz's tables exist too
-        Assert.Equal(1, Scalar(cs, "select count(*) from information_schema.tables where table_name = 'qrtz_job_details'"));
+        // Orleans' membership lives in our own tables; nothing of Quartz is left
+        Assert.Equal(2, Scalar(cs, "select count(*) from information_schema.tables where table_name in ('orleans_membership', 'orleans_membership_version')"));
+        Assert.Equal(0, Scalar(cs, "select count(*) from information_schema.tables where table_name like 'qrtz%'"));
+    }
+
+    /// <summary>One spelling of every status: each enum's database names are exactly what the CHECK constraint allows.</summary>
+    [Theory]
+    [InlineData("search_trees", "status", typeof(WorkStatus))]
+    [InlineData("training_runs", "status", typeof(WorkStatus))]
+    [InlineData("evaluations", "status", typeof(WorkStatus))]
+    [InlineData("sweeps", "status", typeof(SweepStatus))]
+    [InlineData("experiments", "status", typeof(ExperimentStatus))]
+    [InlineData("experiments", "stage", typeof(ExperimentStage))]
+    [InlineData("nodes", "status", typeof(NodeStatus))]
+    [InlineData("model_hosts", "status", typeof(ModelHostStatus))]
+    public async Task Status_enums_match_the_check_constraints(string table, string column, Type statuses)
+    {
+        var cs = pg.CreateDatabase();
+        await Migrator.MigrateAsync(cs);
+        using var conn = new NpgsqlConnection(cs);
+        conn.Open();
+        using var cmd = new NpgsqlCommand("""
+            select pg_get_constraintdef(c.oid) from pg_constraint c join pg_class t on t.oid = c.conrelid
+            where t.relname = $1 and c.contype = 'c' and pg_get_constraintdef(c.oid) like '%(' || $2 || ' %'
+            """, conn);
+        cmd.Parameters.Add(new() { Value = table });
+        cmd.Parameters.Add(new() { Value = column });
+        var def = (string)cmd.ExecuteScalar()!;
+        var allowed = System.Text.RegularExpressions.Regex.Matches(def, "'([a-z_-]+)'::text").Select(m => m.Groups[1].Value).Order().ToList();
+        var spelled = Enum.GetNames(statuses).Select(n => n.ToLowerInvariant()).Order().ToList();
+        Assert.Equal(spelled, allowed);
     }
 
     [Fact]

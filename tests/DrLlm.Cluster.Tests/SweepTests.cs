@@ -1,10 +1,12 @@
+using System.Diagnostics;
 using DrLlm.Tests.Shared;
+using Xunit.Abstractions;
 
 namespace DrLlm.Cluster.Tests;
 
 /// <summary>Whole sweeps on real node processes against the test PostgreSQL, on the stand-in model host.</summary>
 [Collection("pg")]
-public sealed class SweepTests(PostgresServer pg)
+public sealed class SweepTests(PostgresServer pg, ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
@@ -89,7 +91,15 @@ public sealed class SweepTests(PostgresServer pg)
         // kill may have none yet and legitimately starts over (it too loses at most the interval, checked below).
         var checkpointed = running.Where(r => (int)r[1]! >= every).Select(r => (long)r[0]!).ToHashSet();
         b.KillHard();
+        var sinceKill = Stopwatch.StartNew();
         Assert.NotEmpty(checkpointed);
+        // Failover time: from the kill until every tree the killed silo ran is claimed again by a survivor (running or done).
+        string ids = string.Join(",", victims);
+        Db.WaitFor(() => Db.Scalar<long>(cs, $"select count(*) from search_trees where id in ({ids}) and node_id <> 'b' and executions >= 2") == victims.Count,
+            TimeSpan.FromSeconds(60), () => Db.Diagnostics(cs, s, a, b, c));
+        var failover = sinceKill.Elapsed;
+        output.WriteLine($"SIGKILL failover: {victims.Count} tree(s) of the killed silo running again on survivors {failover.TotalSeconds:F1} s after the kill");
+        Assert.True(failover < TimeSpan.FromSeconds(15), $"failover took {failover.TotalSeconds:F1} s (target ≤ 15 s)");
         WaitDone(cs, s, a, b, c);
         AssertComplete(cs, s, a, b, c);
 
@@ -110,7 +120,7 @@ public sealed class SweepTests(PostgresServer pg)
             int redone = runs[$"tree-{id}"] - sims;
             Assert.InRange(redone, 0, every);
         }
-        // Training and evaluation completed; the failover was recorded by Quartz's recovery, not by a failure.
+        // Training and evaluation completed; the failover was a re-dispatch by the Sweep grain, not a failure.
         Assert.Equal(0L, Db.Scalar<long>(cs, "select count(*) from failures"));
         Assert.True(Db.Scalar<long>(cs, "select count(*) from router_checkpoints") == 1);
     }
@@ -228,6 +238,39 @@ public sealed class SweepTests(PostgresServer pg)
         Assert.Equal(0, code);
         Assert.Contains("unknown model 'ghost'", output);
         Assert.Contains("failure: ModelHost b/sa on b", output);
+    }
+
+    [Fact]
+    public void A_hung_silo_is_declared_dead_its_trees_resume_elsewhere_and_nothing_is_done_twice()
+    {
+        var cs = pg.CreateDatabase();
+        const int every = 5, sims = 30;
+        NodeProcess Start(string name) => new(cs, name, "sa=standin:latency=30ms,blocks=8", concurrency: 2);
+        using var a = Start("a");
+        using var b = Start("b");
+        using var c = Start("c");
+        long s = Specs.Launch(cs, Specs.Standin("hung", "sa", n: 12, sims: sims, every: every));
+        Db.WaitFor(() => Db.Scalar<long>(cs, $"select count(*) from search_trees where node_id = 'b' and status = 'running' and simulations >= {every}") > 0,
+            Patience, () => Db.Diagnostics(cs, s, a, b, c));
+        var victims = Db.Rows(cs, "select id from search_trees where node_id = 'b' and status = 'running'").Select(r => (long)r[0]!).ToList();
+        // SIGSTOP: the process hangs with its connections open (no reset), as a silo stuck in a long pause would.
+        b.Signal("STOP");
+        var sinceStop = Stopwatch.StartNew();
+        try
+        {
+            string ids = string.Join(",", victims);
+            Db.WaitFor(() => Db.Scalar<long>(cs, $"select count(*) from search_trees where id in ({ids}) and node_id <> 'b' and executions >= 2") == victims.Count,
+                TimeSpan.FromSeconds(90), () => Db.Diagnostics(cs, s, a, b, c));
+            output.WriteLine($"SIGSTOP failover: {victims.Count} tree(s) of the hung silo running again on survivors {sinceStop.Elapsed.TotalSeconds:F1} s after it froze");
+            WaitDone(cs, s, a, c);
+        }
+        finally { b.Signal("CONT"); }
+        // Woken up, the hung silo finds the cluster has declared it dead; its stale work must not write over anything.
+        Thread.Sleep(3000);
+        AssertComplete(cs, s, a, b, c);
+        Assert.Equal(12L, Db.Scalar<long>(cs, $"select count(*) from search_trees where status = 'done' and simulations = {sims}"));
+        Assert.Equal(0L, Db.Scalar<long>(cs, "select count(*) from failures"));
+        Assert.Equal("dead", Db.Scalar<string>(cs, "select status from v_silos where node_id = 'b' order by generation desc limit 1"));
     }
 
     [Fact]

@@ -66,6 +66,29 @@ public class TaskEvaluatorTests
     }
 
     [Fact]
+    public void Span_items_report_exact_match_as_accuracy_and_the_mean_token_f1()
+    {
+        var tokenizer = TokenizerLoader.Load(ModelDir);
+        using var model = RandomModel();
+        var evaluator = new TaskEvaluator(model, tokenizer);
+        var span = new TaskItem("s1", "squadv2", "Who won?", null, "Denver Broncos", Grading.ExtractiveSpan, "s.jsonl:1", null, "test",
+            Passage: "The Denver Broncos won.", Answers: ["Denver Broncos"]);
+        var none = span with { Id = "s2", Gold = Tasks.Graders.SpanAnswer.NoAnswer, Answers = [] };
+        Assert.Equal(TaskPrompts.SpanTokens, evaluator.Prepare(span).Budget);
+
+        var report = evaluator.Evaluate("squadv2", "test", [span, none], _ => LayerPath.Default(4));
+        var expected = report.Items.Zip(new[] { span, none }).Select(x => Tasks.Graders.Grader.Grade(x.Second, x.First.Output)).ToList();
+        Assert.Equal(expected.Select(g => g.F1), report.Items.Select(o => o.F1));
+        Assert.Equal(expected.Average(g => g.F1!.Value), report.F1!.Value, 12);
+        Assert.Equal(expected.Average(g => g.Correct ? 1.0 : 0.0), report.Accuracy);
+        Assert.Equal(1.0, EvalReport.MeanF1([report.Items[0] with { F1 = 1.0 }, report.Items[1] with { F1 = 1.0 }]));
+
+        var letters = evaluator.Evaluate("mcq", "test", TaskRegistry.Resolve("mcq").Sample("test", 2, 0), _ => LayerPath.Default(4));
+        Assert.Null(letters.F1);
+        Assert.All(letters.Items, o => Assert.Null(o.F1));
+    }
+
+    [Fact]
     public void Instruct_evaluation_without_a_chat_template_is_refused_with_the_reason()
     {
         using var model = RandomModel();

@@ -62,14 +62,19 @@ public class ChoiceGraderTests
     [InlineData("J", 10, 'J')]
     [InlineData("i", 10, 'I')]
     [InlineData("B", 2, 'B')]
+    [InlineData("M", 13, 'M')]
+    [InlineData("The answer is (L).", 13, 'L')]
+    [InlineData("Probably K", 13, 'K')]
     public void Range_follows_the_option_count(string output, int n, char expected) => Assert.Equal(expected, ChoiceAnswer.Extract(output, n));
 
     [Fact]
     public void Letters_beyond_the_option_count_are_not_answers()
     {
         Assert.Null(ChoiceAnswer.Extract("C", 2));
+        Assert.Null(ChoiceAnswer.Extract("K", 10)); // a capital beyond J stands as an answer for no option of ten
+        Assert.Null(ChoiceAnswer.Extract("N.", 13));
         Assert.Throws<ArgumentOutOfRangeException>(() => ChoiceAnswer.Extract("A", 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ChoiceAnswer.Extract("A", 11));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ChoiceAnswer.Extract("A", 27));
     }
 
     [Theory]

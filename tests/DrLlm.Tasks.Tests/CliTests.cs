@@ -22,9 +22,38 @@ public class CliTests
         Assert.Equal("math", arith.GetProperty("grading").GetString());
         Assert.Equal("out", rows.Single(r => r.GetProperty("name").GetString() == "ood-order").GetProperty("domain").GetString());
 
+        Assert.Equal("span", rows.Single(r => r.GetProperty("name").GetString() == "squadv2").GetProperty("grading").GetString());
+        foreach (var name in new[] { "aime", "truthfulqa-mc1", "gpqa", "piqa", "agieval" })
+            Assert.Equal("out", rows.Single(r => r.GetProperty("name").GetString() == name).GetProperty("domain").GetString());
+
         (code, output, _) = Drllm("tasks", "list");
         Assert.Equal(0, code);
         Assert.Contains("ood-count", output);
+        Assert.Contains("truthfulqa-mc1:F", output);
+    }
+
+    [Fact]
+    public void Sample_of_squad_v2_prints_the_passage_prompt_and_the_gold_answers()
+    {
+        using var dir = new TempDir();
+        var f = dir.Write("squad.jsonl", """
+            {"id": "q1", "context": "Paris is in France.", "question": "Where is Paris?", "answers": {"text": ["France", "in France"], "answer_start": [12, 9]}}
+            {"id": "q2", "context": "Paris is in France.", "question": "Where is Rome?", "answers": {"text": [], "answer_start": []}}
+            {"id": "q3", "context": "Paris is in France.", "question": "Broken?"}
+            """);
+        var (code, output, err) = Drllm("tasks", "sample", "--task", $"squadv2:{f}");
+        Assert.Equal(1, code);
+        Assert.Equal($"error: {f}:3: field 'answers': missing (an unanswerable question has answers.text = [])", err.Trim());
+        (code, output, err) = Drllm("tasks", "sample", "--task", $"squadv2:{f}", "--skip-bad-rows");
+        Assert.True(code == 0, err);
+        var rows = Lines(output).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.StartsWith("Passage: Paris is in France.\nQuestion: Where is Paris?\n", rows[0].GetProperty("prompt").GetString());
+        Assert.Equal(["France", "in France"], rows[0].GetProperty("answers").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal(("span", 32), (rows[0].GetProperty("grading").GetString(), rows[0].GetProperty("new_tokens").GetInt32()));
+        Assert.Equal(0, rows[1].GetProperty("answers").GetArrayLength());
+        Assert.Equal(" unanswerable\n", rows[1].GetProperty("completion").GetString());
+        Assert.Contains("skipped 1 bad row", err);
     }
 
     [Fact]

@@ -65,6 +65,34 @@ public class PromptTests
         Assert.Equal("12+7*3=?\nAnswer with the number only.", TaskPrompts.Instruct(arith)[0].Content);
     }
 
+    private static readonly TaskItem Squad = new("s1", "squadv2", "Which team won?", null, "Denver Broncos", Grading.ExtractiveSpan,
+        "squad.jsonl:1", null, "test", Passage: "The Denver Broncos defeated the Carolina Panthers.", Answers: ["Denver Broncos", "The Broncos"]);
+
+    [Fact]
+    public void Span_prompt_shows_the_passage_asks_for_a_span_or_unanswerable_and_budgets_32_tokens()
+    {
+        Assert.Equal("Passage: The Denver Broncos defeated the Carolina Panthers.\nQuestion: Which team won?\n" +
+            "Answer with a short span copied from the passage, or \"unanswerable\" if the passage does not answer the question.\nAnswer:", TaskPrompts.Base(Squad));
+        Assert.Equal("Passage: The Denver Broncos defeated the Carolina Panthers.\nWhich team won?\n" + TaskPrompts.SpanInstruction, TaskPrompts.Instruct(Squad)[0].Content);
+        Assert.Equal(32, TaskPrompts.NewTokenBudget(Squad, ModelKind.Base));
+        Assert.Equal(32, TaskPrompts.NewTokenBudget(Squad, ModelKind.Instruct));
+        Assert.Equal(" Denver Broncos\n", TaskPrompts.TrainingText(Squad).Completion);
+        Assert.True(Grader.Grade(Squad, TaskPrompts.TrainingText(Squad).Completion).Correct);
+        var none = Squad with { Gold = SpanAnswer.NoAnswer, Answers = [] };
+        Assert.Equal(" unanswerable\n", TaskPrompts.TrainingText(none).Completion);
+        Assert.True(Grader.Grade(none, TaskPrompts.TrainingText(none).Completion).Correct);
+    }
+
+    [Fact]
+    public void Multiple_choice_with_a_passage_puts_it_before_the_question()
+    {
+        var agi = Arc with { Passage = "  Gases fill their container.\n" };
+        Assert.Equal("Passage: Gases fill their container.\nQuestion: Which is a gas?\nA. ice\nB. steam\nC. rock\nD. wood\n" +
+            "Answer with the letter of the correct option.\nAnswer:", TaskPrompts.Base(agi));
+        Assert.StartsWith("Passage: Gases fill their container.\nWhich is a gas?\nA. ice", TaskPrompts.Instruct(agi)[0].Content);
+        Assert.Equal(TaskPrompts.Base(Arc), TaskPrompts.Base(Arc with { Passage = " " }));
+    }
+
     [Fact]
     public void Grader_reports_the_extracted_answer()
     {
@@ -86,5 +114,16 @@ public class TaskItemTests
         Assert.Equal(item, back);
         Assert.Equal(item.GetHashCode(), back!.GetHashCode());
         Assert.NotEqual(item, item with { Choices = ["1", "2", "3", "4"] });
+    }
+
+    [Fact]
+    public void Span_items_round_trip_with_their_passage_and_answers()
+    {
+        var item = new TaskItem("s1", "squadv2", "Q?", null, "x", Grading.ExtractiveSpan, "f:1", null, "test", Passage: "P.", Answers: ["x", "the x"]);
+        var back = System.Text.Json.JsonSerializer.Deserialize<TaskItem>(System.Text.Json.JsonSerializer.Serialize(item));
+        Assert.Equal(item, back);
+        Assert.NotEqual(item, item with { Answers = ["x"] });
+        Assert.NotEqual(item, item with { Answers = null });
+        Assert.NotEqual(item, item with { Passage = "Q." });
     }
 }

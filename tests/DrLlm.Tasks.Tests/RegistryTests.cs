@@ -21,6 +21,26 @@ public class RegistryTests
     }
 
     [Fact]
+    public void The_papers_other_out_of_domain_benchmarks_are_file_families_with_their_grading()
+    {
+        var f = TaskRegistry.Families.ToDictionary(x => x.Name);
+        foreach (var (name, grading) in new[]
+                 {
+                     ("aime", Grading.MathAnswer), ("truthfulqa-mc1", Grading.MultipleChoiceLetter), ("squadv2", Grading.ExtractiveSpan),
+                     ("gpqa", Grading.MultipleChoiceLetter), ("piqa", Grading.MultipleChoiceLetter), ("agieval", Grading.MultipleChoiceLetter),
+                 })
+        {
+            Assert.Equal((false, grading, true), (f[name].InDomain, f[name].Grading, f[name].NeedsFile));
+            Assert.Contains("needs a file", Assert.Throws<ArgumentException>(() => TaskRegistry.Resolve(name)).Message);
+        }
+        using var dir = new TempDir();
+        var squad = dir.Write("squad.jsonl", """{"id": "q", "context": "c d", "question": "q?", "answers": {"text": ["d"], "answer_start": [2]}}""");
+        Assert.Equal(["d"], TaskRegistry.Resolve($"squadv2:{squad}").Sample("test", 5).Single().Answers);
+        var piqa = dir.Write("piqa.jsonl", """{"goal": "g", "sol1": "a", "sol2": "b", "label": 1}""");
+        Assert.Equal("B", TaskRegistry.Resolve("piqa", piqa).Sample("test", 1).Single().Gold);
+    }
+
+    [Fact]
     public void Synthetic_names_resolve_to_generators()
     {
         var items = TaskRegistry.Resolve("arith").Sample("validation", 5, seed: 2);

@@ -31,6 +31,13 @@ public sealed class NodeProcess : IDisposable
 
     public void KillHard() { _p.Kill(); _p.WaitForExit(); }
 
+    /// <summary>Sends a signal by name (STOP, CONT, …) to the node process.</summary>
+    public void Signal(string name)
+    {
+        using var k = Process.Start("kill", [$"-{name}", _p.Id.ToString()]);
+        k.WaitForExit();
+    }
+
     /// <summary>SIGTERM, as a service manager stops a node; waits for it to leave.</summary>
     public int Terminate(int timeoutMs = 30_000)
     {

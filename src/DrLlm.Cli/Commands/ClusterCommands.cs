@@ -3,15 +3,17 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using DrLlm.Cluster;
+using DrLlm.Cluster.Data;
 using DrLlm.Cluster.Hosts;
-using DrLlm.Cluster.Node;
+using DrLlm.Cluster.Silo;
 using DrLlm.Cluster.Spec;
 
 namespace DrLlm.Cli.Commands;
 
 /// <summary>
-/// The cluster: <c>drllm node</c> joins it as a worker; <c>drllm sweep launch|status|cancel</c> and <c>drllm nodes</c> write
-/// intents to and read state from its PostgreSQL database (never from a node).
+/// The cluster: <c>drllm node</c> starts a silo and joins it; <c>drllm sweep launch|status|cancel</c> and <c>drllm nodes</c>
+/// write intents to and read state from its PostgreSQL database (every silo picks intents up within a second), so they
+/// answer even when no silo is up.
 /// </summary>
 public static class ClusterCommands
 {
@@ -43,21 +45,34 @@ public static class ClusterCommands
             Description = "models to host: NAME=PATH[,NAME=PATH…] (HF directory or GGUF file), or NAME=standin:latency=20ms,blocks=8",
             Required = true, AllowMultipleArgumentsPerToken = true,
         };
-        var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 2, Description = "actors per model this node runs at once" };
-        var id = new Option<string?>("--id") { Description = "node id (default: host-pid-random)" };
-        var cmd = new Command("node", "join the cluster as a worker node; Ctrl-C or SIGTERM checkpoints running work and leaves")
-            { Db, models, concurrency, id, EngineCommands.Threads };
+        var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 2, Description = "work items per model this node runs at once" };
+        var id = new Option<string?>("--id") { Description = "node id, also the Orleans silo name (default: host-pid-random)" };
+        var cluster = new Option<string>("--cluster") { DefaultValueFactory = _ => "drllm", Description = "Orleans cluster id: nodes with the same database and id form one cluster" };
+        var advertise = new Option<string>("--advertise")
+        {
+            DefaultValueFactory = _ => "127.0.0.1",
+            Description = "address this silo listens on and publishes to the others (default loopback: one machine; across machines give an address the other silos reach)",
+        };
+        var siloPort = new Option<int>("--silo-port") { Description = "silo-to-silo TCP port (default: a free one)" };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "gateway TCP port for Orleans clients (default: a free one)" };
+        var cmd = new Command("node", "start a silo and join the cluster; Ctrl-C or SIGTERM checkpoints running work and leaves")
+            { Db, models, concurrency, id, cluster, advertise, siloPort, gatewayPort, EngineCommands.Threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
-            var cs = ConnectionString(r);
-            var node = new ClusterNode(new NodeOptions(cs, ModelSources.Parse(r.GetValue(models)!), r.GetValue(concurrency),
-                r.GetValue(EngineCommands.Threads), r.GetValue(id)));
+            var address = r.GetValue(advertise)!;
+            if (!System.Net.IPAddress.TryParse(address, out var ip))
+                throw new ArgumentException($"--advertise: '{address}' is not an IP address (e.g. 127.0.0.1 or 10.0.0.5)");
+            var options = new NodeOptions
+            {
+                ConnectionString = ConnectionString(r), Models = ModelSources.Parse(r.GetValue(models)!), Concurrency = r.GetValue(concurrency),
+                Threads = r.GetValue(EngineCommands.Threads), NodeId = r.GetValue(id) ?? NodeOptions.DefaultNodeId(), ClusterId = r.GetValue(cluster)!,
+                Advertise = ip, SiloPort = r.GetValue(siloPort), GatewayPort = r.GetValue(gatewayPort),
+            };
             using var stop = new CancellationTokenSource();
             void Leave(PosixSignalContext c) { c.Cancel = true; stop.Cancel(); }
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Leave);
             using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, Leave);
-            try { node.RunAsync(stop.Token).GetAwaiter().GetResult(); }
-            catch (Npgsql.NpgsqlException e) { throw new InvalidOperationException($"cannot reach the cluster database ({e.Message})", e); }
+            NodeHost.RunAsync(options, stop.Token).GetAwaiter().GetResult();
             return 0;
         }));
         return cmd;
@@ -68,7 +83,7 @@ public static class ClusterCommands
         var cmd = new Command("nodes", "list the cluster's nodes, their models and heartbeats") { Db };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
-            var nodes = ClusterClient.NodesAsync(ConnectionString(r)).GetAwaiter().GetResult();
+            var nodes = new ClusterViews(ConnectionString(r)).NodesAsync().GetAwaiter().GetResult();
             if (nodes.Count == 0) { Console.WriteLine("no nodes have joined (start one with drllm node --db … --models NAME=PATH)"); return 0; }
             Console.WriteLine($"{"node",-36} {"status",-8} {"beat",6} {"conc",4}  models");
             foreach (var n in nodes)
@@ -94,10 +109,11 @@ public static class ClusterCommands
             Console.Error.WriteLine($"sweep {id} ({parsed.Name}) queued: {n} experiment(s) = {parsed.Models.Count} model(s) × " +
                 $"{parsed.Tasks.Count(t => t.InDomain)} in-domain task(s) × {parsed.Grid.Count} setting(s) × {parsed.Seeds.Count} seed(s)");
             if (!r.GetValue(wait)) return 0;
+            var views = new ClusterViews(cs);
             SweepProgress p;
-            while (!(p = ClusterClient.ProgressAsync(cs, id).GetAwaiter().GetResult()).IsFinished) Thread.Sleep(1000);
+            while (!(p = Progress(views, id)).IsFinished) Thread.Sleep(1000);
             Console.Error.Write(Render(cs, id));
-            return p.Status == "done" ? 0 : 1;
+            return p.Status == SweepStatus.Done.Db() ? 0 : 1;
         }));
         return cmd;
     }
@@ -127,6 +143,9 @@ public static class ClusterCommands
         return cmd;
     }
 
+    private static SweepProgress Progress(ClusterViews views, long id) =>
+        views.SweepAsync(id).GetAwaiter().GetResult() ?? throw new ArgumentException($"no sweep {id}");
+
     private static string Bar(int done, int total, int width = 30)
     {
         int filled = total == 0 ? 0 : (int)Math.Round((double)done / total * width);
@@ -135,7 +154,8 @@ public static class ClusterCommands
 
     private static string Render(string cs, long id)
     {
-        var p = ClusterClient.ProgressAsync(cs, id).GetAwaiter().GetResult();
+        var views = new ClusterViews(cs);
+        var p = Progress(views, id);
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         sb.AppendLine($"sweep {p.Id} ({p.Name}): {p.Status}; {p.Experiments} experiment(s), {p.ExperimentsFailed} failed, {p.Failures} failure record(s)");
@@ -143,19 +163,20 @@ public static class ClusterCommands
         sb.AppendLine($"  train     {Bar(p.TrainingsFinished, p.Trainings)} router sets");
         sb.AppendLine($"  evaluate  {Bar(p.EvaluationsFinished, p.Evaluations)} evaluations");
         sb.AppendLine($"  done      {Bar(p.ExperimentsDone, p.Experiments)} experiments");
-        var exps = ClusterClient.ExperimentsAsync(cs, id).GetAwaiter().GetResult();
+        var exps = views.ExperimentsAsync(id).GetAwaiter().GetResult();
         if (exps.Count > 0)
         {
             sb.AppendLine($"  {"id",5} {"model",-12} {"task",-10} {"settings",-34} {"seed",4} {"stage",-8} {"status",-9} {"base",6} {"routed",6} {"Δ",6} {"saved",6}");
             static string F(double? x, string fmt) => x is { } v ? v.ToString(fmt, CultureInfo.InvariantCulture) : "-";
             foreach (var e in exps)
             {
-                sb.AppendLine(string.Create(inv, $"  {e.Id,5} {e.Model,-12} {e.Task,-10} {e.Settings,-34} {e.Seed,4} {e.Stage,-8} {e.Status,-9} " +
+                sb.AppendLine(string.Create(inv, $"  {e.Id,5} {e.Model,-12} {e.Task,-10} {e.SettingsKey,-34} {e.Seed,4} {e.Stage,-8} {e.Status,-9} " +
                     $"{F(e.BaselineAccuracy, "F3"),6} {F(e.RoutedAccuracy, "F3"),6} {F(e.Delta, "+0.000;-0.000;0.000"),6} {F(e.LayersSaved, "F2"),6}"));
                 if (e.Error is not null) sb.AppendLine($"        error: {e.Error}");
+                if (e.Waiting is not null) sb.AppendLine($"        waiting: {e.Waiting}");
             }
         }
-        foreach (var f in ClusterClient.FailuresAsync(cs, id).GetAwaiter().GetResult())
+        foreach (var f in views.FailuresAsync(id).GetAwaiter().GetResult())
             sb.AppendLine($"  failure: {f.Actor} {f.Key}{(f.Node is null ? "" : $" on {f.Node}")}: {f.Reason}");
         return sb.ToString();
     }

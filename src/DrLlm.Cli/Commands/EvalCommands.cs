@@ -8,7 +8,11 @@ using DrLlm.Tasks.Prompts;
 
 namespace DrLlm.Cli.Commands;
 
-/// <summary><c>drllm eval</c>: accuracy and compute of a model on a task split, with the default or a given path.</summary>
+/// <summary>
+/// <c>drllm eval</c>: accuracy and compute of a model on a task split, with the default or a given path. The metric is
+/// accuracy (letter and math items) or, for span items (squadv2), exact match (printed as accuracy and exact_match) and
+/// token F1.
+/// </summary>
 public static class EvalCommands
 {
     public static void Add(RootCommand root)
@@ -52,7 +56,7 @@ public static class EvalCommands
             if (r.GetValue(items) is { } itemsFile)
                 File.WriteAllLines(itemsFile, report.Items.Select(o => JsonSerializer.Serialize(new
                 {
-                    id = o.Id, level = o.Level, correct = o.Correct, answer = o.Answer, output = o.Output,
+                    id = o.Id, level = o.Level, correct = o.Correct, f1 = o.F1, answer = o.Answer, output = o.Output,
                 })));
             Show(evaluator, sample, report.Items, r.GetValue(show), withPath: false);
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -60,7 +64,10 @@ public static class EvalCommands
                 task = report.Task,
                 split = report.Split,
                 n = report.N,
+                metrics = report.F1 is null ? new[] { "accuracy" } : ["exact_match", "f1"],
                 accuracy = Math.Round(report.Accuracy, 4),
+                exact_match = report.F1 is null ? (double?)null : Math.Round(report.Accuracy, 4),
+                f1 = report.F1 is { } f1 ? Math.Round(f1, 4) : (double?)null,
                 avg_layers = Math.Round(report.AvgLayers, 3),
                 num_blocks = report.NumBlocks,
                 path = layerPath.ToString(),
@@ -136,6 +143,7 @@ public static class EvalCommands
         var (outcomes, actions, routerSecondsTotal, routedSecondsTotal) = RunAll(stored);
         Show(evaluator, sample, outcomes, show, withPath: true);
         int n = outcomes.Count;
+        var (f1, baselineF1) = (EvalReport.MeanF1(outcomes), baseline.F1);
         double acc = Accuracy(outcomes), layers = Layers(outcomes);
         var summary = new RoutedEvalSummary(task, split, n, seed,
             Accuracy: Math.Round(acc, 4),
@@ -150,6 +158,8 @@ public static class EvalCommands
             RouterOverheadMsPerItem: Math.Round(routerSecondsTotal * 1e3 / n, 4),
             RoutedWallS: Math.Round(routedSecondsTotal, 3),
             BaselineWallS: Math.Round(baseline.WallSeconds, 3),
+            F1: f1 is { } f ? Math.Round(f, 4) : null,
+            BaselineF1: baselineF1 is { } b ? Math.Round(b, 4) : null,
             DecisionThreshold: stored,
             ThresholdCurve: curve);
         Console.WriteLine(JsonSerializer.Serialize(summary, RoutedEvalSummary.Json));

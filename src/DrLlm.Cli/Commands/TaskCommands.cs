@@ -38,11 +38,11 @@ public static class TaskCommands
                     }, Json));
                 return 0;
             }
-            Console.WriteLine($"{"name",-10} {"domain",-6} {"grading",-7} {"levels",-6} description");
+            Console.WriteLine($"{"name",-16} {"domain",-6} {"grading",-7} {"levels",-6} description");
             foreach (var f in families)
             {
                 var levels = f.MinLevel is { } lo ? $"{lo}-{f.MaxLevel}" : "-";
-                Console.WriteLine($"{(f.NeedsFile ? f.Name + ":F" : f.Name),-10} {(f.InDomain ? "in" : "out"),-6} {GradingName(f.Grading),-7} {levels,-6} {f.Description}");
+                Console.WriteLine($"{(f.NeedsFile ? f.Name + ":F" : f.Name),-16} {(f.InDomain ? "in" : "out"),-6} {GradingName(f.Grading),-7} {levels,-6} {f.Description}");
             }
             return 0;
         }));
@@ -51,14 +51,14 @@ public static class TaskCommands
 
     private static Command SampleCommand()
     {
-        var task = new Option<string>("--task") { Description = "a synthetic family (arith, mcq, ood-count, ood-order) or arc:FILE, dart:FILE, gsm8k:FILE, mmlu:FILE, generic:FILE?question=…&answer=…", Required = true };
+        var task = new Option<string>("--task") { Description = "a synthetic family (arith, mcq, ood-count, ood-order) or arc:FILE, dart:FILE, gsm8k:FILE, mmlu:FILE, aime:FILE, truthfulqa-mc1:FILE, squadv2:FILE, gpqa:FILE, piqa:FILE, agieval:FILE, generic:FILE?question=…&answer=…", Required = true };
         var file = new Option<string?>("--file") { Description = "the data file, when the task name does not include it" };
         var split = new Option<string>("--split") { Description = "train, validation or test (for a file: the split it holds)", DefaultValueFactory = _ => "test" };
         var n = new Option<int>("--n") { Description = "how many items", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "generator seed (synthetic) or sampling seed (files)", DefaultValueFactory = _ => 0 };
         var level = new Option<string?>("--level") { Description = "synthetic families: only this difficulty level, or levels MIN-MAX drawn evenly (default: all levels drawn evenly)" };
         var skip = new Option<bool>("--skip-bad-rows") { Description = "skip rows that do not parse (counted on stderr) instead of failing" };
-        var cmd = new Command("sample", "print items as JSON lines: id, task, split, level, prompt, completion, choices, gold, grading, source")
+        var cmd = new Command("sample", "print items as JSON lines: id, task, split, level, prompt, completion, choices, gold, answers (spans), grading, source")
             { task, file, split, n, seed, level, skip };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
@@ -79,7 +79,7 @@ public static class TaskCommands
                 Console.WriteLine(JsonSerializer.Serialize(new
                 {
                     id = item.Id, task = item.Task, split = item.Split, level = item.Level, prompt, completion,
-                    choices = item.Choices, gold = item.Gold, grading = GradingName(item.Grading), source = item.Source,
+                    choices = item.Choices, gold = item.Gold, answers = item.Answers, grading = GradingName(item.Grading), source = item.Source,
                     new_tokens = TaskPrompts.NewTokenBudget(item, ModelKind.Base),
                 }, Json));
             }
@@ -89,5 +89,8 @@ public static class TaskCommands
         return cmd;
     }
 
-    private static string GradingName(Grading? g) => g switch { Grading.MultipleChoiceLetter => "letter", Grading.MathAnswer => "math", _ => "either" };
+    private static string GradingName(Grading? g) => g switch
+    {
+        Grading.MultipleChoiceLetter => "letter", Grading.MathAnswer => "math", Grading.ExtractiveSpan => "span", _ => "either",
+    };
 }

@@ -96,31 +96,16 @@ public sealed class StandinModelHost : IModelHost
     public SearchRun Search(TaskItem item, SearchOptions options, ulong seed, int sessions, SearchCheckpoint? resumeFrom,
         Action<SearchCheckpoint> checkpoint, int every, string traceKey)
     {
-        if (resumeFrom is not null && resumeFrom.ExampleId != item.Id)
-            throw new ArgumentException($"search checkpoint is for example '{resumeFrom.ExampleId}', not '{item.Id}'");
-        var tree = resumeFrom is null ? new SearchTree(NumBlocks, options, seed) : SearchTree.Resume(resumeFrom.State);
         var ev = new Evaluator(this, item.Id);
-        double wall0 = resumeFrom?.WallSeconds ?? 0;
-        var sw = Stopwatch.StartNew();
-        SearchCheckpoint Snapshot() => new(item.Id, seed, 0, 0, wall0 + sw.Elapsed.TotalSeconds, tree.State);
         int traced = resumeFrom?.State.Simulations ?? 0;
         void Trace(int simulations)
         {
-            // one line per simulation this execution ran (the last simulation ends the run without an afterEach call)
+            // one line per simulation this execution ran
             if (_trace is null) return;
             lock (_trace)
                 for (; traced < simulations; traced++) _trace.WriteLine($"{traceKey} {traced + 1}");
         }
-        var r = tree.Run(ev, t =>
-        {
-            Trace(t.State.Simulations);
-            if (t.State.Simulations % every == 0) checkpoint(Snapshot());
-        });
-        Trace(r.Simulations);
-        var last = Snapshot();
-        checkpoint(last);
-        var result = new ExampleSearchResult(item.Id, item.Task, item.Level, TaskPrompts.Base(item), r.DefaultCorrect, r.BestPath,
-            r.BestCorrect, r.Labels, r.Simulations, r.PathsEvaluated, 0, 0, last.WallSeconds, r.StopReason);
+        var result = ExampleSearch.Run(ev, NumBlocks, item, options, seed, resumeFrom, checkpoint, every, simulated: Trace);
         return new SearchRun(result, ev.Seconds);
     }
 

@@ -55,6 +55,11 @@ public sealed record SweepSpec(
 {
     public sealed record ExperimentPlan(string Model, SpecTask Task, ExperimentSettings Settings, int Seed);
 
+    /// <summary>Most experiments one sweep may expand to (DRLLM_MAX_EXPERIMENTS overrides it).</summary>
+    public const int DefaultMaxExperiments = 10_000;
+    /// <summary>Most searched plus evaluated examples one sweep may ask for (DRLLM_MAX_EXAMPLES overrides it).</summary>
+    public const int DefaultMaxExamples = 2_000_000;
+
     /// <summary>The experiments of the sweep, in a fixed order.</summary>
     public IEnumerable<ExperimentPlan> Experiments() =>
         from m in Models from t in Tasks where t.InDomain from g in Grid from s in Seeds select new ExperimentPlan(m, t, g, s);
@@ -157,7 +162,7 @@ public sealed record SweepSpec(
             if (tasks.Count > 0 && tasks.All(t => !t.InDomain)) Error("tasks", "no in-domain task: an experiment searches and trains on an in-domain task");
             foreach (var dup in tasks.GroupBy(t => t.Name).Where(g => g.Count() > 1)) Error("tasks", $"task '{dup.Key}' is listed twice");
 
-            var grid = ReadGrid(o["search"] as JsonObject, o["router"] as JsonObject);
+            var (grid, gridSize) = ReadGrid(o["search"] as JsonObject, o["router"] as JsonObject);
             if (o["search"] is not null and not JsonObject) Error("search", "must be an object");
             if (o["router"] is not null and not JsonObject) Error("router", "must be an object");
 
@@ -176,7 +181,22 @@ public sealed record SweepSpec(
             else Error("seeds", "must be a non-empty list of integers");
 
             if (_errors.Count > 0) throw new SpecException(_errors);
-            return new SweepSpec(name, models, tasks, grid, seeds);
+            // Sized before anything is built: a 4-axis grid × seeds can name millions of experiments, and a sweep's
+            // expansion writes every one (and its examples) in one transaction.
+            double experiments = (double)models.Count * tasks.Count(t => t.InDomain) * gridSize * seeds.Count;
+            int limit = Limit("DRLLM_MAX_EXPERIMENTS", DefaultMaxExperiments);
+            if (experiments > limit)
+                throw new SpecException([$"{source}: the spec expands to {experiments:N0} experiments ({models.Count} model(s) × " +
+                    $"{tasks.Count(t => t.InDomain)} in-domain task(s) × {gridSize:N0} search setting(s) × {seeds.Count} seed(s)), more than the " +
+                    $"limit of {limit:N0}; split it into several sweeps or raise DRLLM_MAX_EXPERIMENTS"]);
+            // Each experiment searches and evaluates its own in-domain task and evaluates every out-of-domain one.
+            double perTask = (double)models.Count * gridSize * seeds.Count, ood = tasks.Where(t => !t.InDomain).Sum(t => (double)t.Eval.N);
+            double examples = tasks.Where(t => t.InDomain).Sum(t => perTask * ((t.Search?.N ?? 0) + t.Eval.N + ood));
+            int rows = Limit("DRLLM_MAX_EXAMPLES", DefaultMaxExamples);
+            if (examples > rows)
+                throw new SpecException([$"{source}: the spec asks for about {examples:N0} searched and evaluated examples over its " +
+                    $"{experiments:N0} experiments, more than the limit of {rows:N0}; lower n, split the sweep, or raise DRLLM_MAX_EXAMPLES"]);
+            return new SweepSpec(name, models, tasks, [.. grid], seeds);
         }
 
         private SpecTask? ReadTask(JsonNode? node, string path)
@@ -237,7 +257,8 @@ public sealed record SweepSpec(
             return new TaskSample(split, n, seed);
         }
 
-        private IReadOnlyList<ExperimentSettings> ReadGrid(JsonObject? s, JsonObject? r)
+        /// <summary>The grid of search settings (lazily: the caller checks its size first) and its size.</summary>
+        private (IEnumerable<ExperimentSettings> Grid, double Size) ReadGrid(JsonObject? s, JsonObject? r)
         {
             var d = new SearchOptions();
             s ??= [];
@@ -259,7 +280,7 @@ public sealed record SweepSpec(
             Known(r, "router.", "epochs", "hidden", "windows", "batch_size", "learning_rate", "weight_decay", "warmup_steps", "validation_share", "focal_gamma");
             var router = new RouterTrainingOptions
             {
-                Epochs = Int(r, "epochs", "router.epochs", 5, 1, 10_000),
+                Epochs = Int(r, "epochs", "router.epochs", rd.Epochs, 1, 10_000),
                 Hidden = Int(r, "hidden", "router.hidden", rd.Hidden, 1, 65_536),
                 Windows = Int(r, "windows", "router.windows", rd.Windows, 1, 1024),
                 BatchSize = Int(r, "batch_size", "router.batch_size", rd.BatchSize, 1, 1_000_000),
@@ -269,13 +290,21 @@ public sealed record SweepSpec(
                 ValidationShare = Num(r, "validation_share", "router.validation_share", rd.ValidationShare, 0.01, 0.9),
                 FocalGamma = Num(r, "focal_gamma", "router.focal_gamma", rd.FocalGamma, 0, 10),
             };
-            return [.. from n in sims from c in cs from l in lambdas from p in ps
-                    select new ExperimentSettings(new SearchOptions
-                    {
-                        Simulations = n, Exploration = c, LengthPenalty = l, RandomChildProbability = p, MaxSkip = maxSkip,
-                        AllowRepeat = allowRepeat, EarlyStopSavedSteps = earlySaved, EarlyStopOnFix = earlyFix,
-                    }, every, sessions, router)];
+            var grid = from n in sims from c in cs from l in lambdas from p in ps
+                       select new ExperimentSettings(new SearchOptions
+                       {
+                           Simulations = n, Exploration = c, LengthPenalty = l, RandomChildProbability = p, MaxSkip = maxSkip,
+                           AllowRepeat = allowRepeat, EarlyStopSavedSteps = earlySaved, EarlyStopOnFix = earlyFix,
+                       }, every, sessions, router);
+            return (grid, (double)sims.Count * cs.Count * lambdas.Count * ps.Count);
         }
+
+        /// <summary>A limit from the environment (a positive integer), or its default.</summary>
+        private static int Limit(string variable, int dflt) =>
+            Environment.GetEnvironmentVariable(variable) is { Length: > 0 } v
+                ? int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
+                    : throw new SpecException([$"{variable}: must be a positive integer, got '{v}'"])
+                : dflt;
 
         private void Known(JsonObject o, string prefix, params string[] names)
         {

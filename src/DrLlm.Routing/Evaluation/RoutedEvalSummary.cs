@@ -8,9 +8,10 @@ public sealed record ThresholdPoint(double Threshold, double Accuracy, double Av
 /// <summary>
 /// What <c>drllm eval --routers</c> prints (snake_case JSON, one object): the routed run against the default path on
 /// the same items. <see cref="ActionFrequencies"/>[l] = the shares of items whose router l said skip, execute, repeat;
-/// <see cref="RouterOverheadS"/> = seconds spent in router forward passes (pooling + MLP) over all items;
-/// <see cref="DecisionThreshold"/> = the routers' τ in that run; <see cref="ThresholdCurve"/> = one routed run per τ asked
-/// for (--thresholds), null otherwise.
+/// <see cref="RouterOverheadS"/> = seconds spent in router forward passes (pooling + MLP) over all items. For span items
+/// (SQuAD) the accuracies are exact-match rates and <see cref="F1"/> / <see cref="BaselineF1"/> the mean token F1 of the
+/// routed and default-path runs; both null for letter and math tasks. <see cref="DecisionThreshold"/> = the routers' τ
+/// in that run; <see cref="ThresholdCurve"/> = one routed run per τ asked for (--thresholds), null otherwise.
 /// </summary>
 public sealed record RoutedEvalSummary(
     string Task,
@@ -29,6 +30,8 @@ public sealed record RoutedEvalSummary(
     double RouterOverheadMsPerItem,
     double RoutedWallS,
     double BaselineWallS,
+    double? F1 = null,
+    double? BaselineF1 = null,
     double DecisionThreshold = 0,
     IReadOnlyList<ThresholdPoint>? ThresholdCurve = null)
 {

@@ -7,10 +7,17 @@ using DrLlm.Tasks.Prompts;
 
 namespace DrLlm.Routing.Evaluation;
 
-/// <summary>One item run under one path: what came out and whether it was right.</summary>
-public sealed record ItemOutcome(string Id, int? Level, bool Correct, string Output, string? Answer, int[] Path);
+/// <summary>
+/// One item run under one path: what came out and whether it was right; for a span item (SQuAD) Correct is the exact
+/// match and <see cref="F1"/> the token F1 (null for letter and math items).
+/// </summary>
+public sealed record ItemOutcome(string Id, int? Level, bool Correct, string Output, string? Answer, int[] Path, double? F1 = null);
 
-/// <summary>An evaluation over items: accuracy and compute (path steps per example), overall and per level.</summary>
+/// <summary>
+/// An evaluation over items: accuracy and compute (path steps per example), overall and per level. For span items
+/// Accuracy is the exact-match rate and <see cref="F1"/> the mean token F1 (SQuAD's two metrics); F1 is null when no
+/// item is span-graded.
+/// </summary>
 public sealed record EvalReport(
     string Task,
     string Split,
@@ -20,7 +27,16 @@ public sealed record EvalReport(
     int NumBlocks,
     double WallSeconds,
     IReadOnlyDictionary<int, double> AccuracyByLevel,
-    IReadOnlyList<ItemOutcome> Items);
+    IReadOnlyList<ItemOutcome> Items,
+    double? F1 = null)
+{
+    /// <summary>The mean F1 of the span-graded outcomes, or null when there are none.</summary>
+    public static double? MeanF1(IEnumerable<ItemOutcome> outcomes)
+    {
+        var f1 = outcomes.Where(o => o.F1 is not null).Select(o => o.F1!.Value).ToList();
+        return f1.Count == 0 ? null : f1.Average();
+    }
+}
 
 /// <summary>
 /// Runs task items on the engine the way METHOD.md evaluates a path: the model kind's prompt, greedy generation with
@@ -85,7 +101,7 @@ public sealed class TaskEvaluator
     {
         var output = tokenizer.Decode(generated, skipSpecialTokens: true);
         var grade = Grader.Grade(item, output);
-        return new ItemOutcome(item.Id, item.Level, grade.Correct, output, grade.Answer, path.Steps.ToArray());
+        return new ItemOutcome(item.Id, item.Level, grade.Correct, output, grade.Answer, path.Steps.ToArray(), grade.F1);
     }
 
     /// <summary>
@@ -112,7 +128,7 @@ public sealed class TaskEvaluator
         return new EvalReport(task, split, n,
             n == 0 ? 0 : outcomes.Average(o => o.Correct ? 1.0 : 0.0),
             n == 0 ? 0 : outcomes.Average(o => (double)o.Path.Length),
-            model.Config.NumLayers, sw.Elapsed.TotalSeconds, byLevel, outcomes);
+            model.Config.NumLayers, sw.Elapsed.TotalSeconds, byLevel, outcomes, EvalReport.MeanF1(outcomes));
     }
 
     /// <summary>EOS ids, plus the newline token when "\n" is a single token: training completions end with one.</summary>

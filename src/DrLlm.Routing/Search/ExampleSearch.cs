@@ -52,23 +52,40 @@ public static class ExampleSearch
         SearchOptions options, ulong seed, SearchCheckpoint? resumeFrom = null,
         Action<SearchCheckpoint>? checkpoint = null, int checkpointEvery = 5)
     {
-        if (resumeFrom is not null && resumeFrom.ExampleId != item.Id)
-            throw new ArgumentException($"search checkpoint is for example '{resumeFrom.ExampleId}', not '{item.Id}'");
         var (prompt, budget, stops) = evaluator.Prepare(item);
         var pathEvaluator = new EnginePathEvaluator(sessions, prompt, budget, stops, ids => evaluator.Grade(item, ids).Correct);
-        var tree = resumeFrom is null
-            ? new SearchTree(sessions.Config.NumLayers, options, seed)
-            : SearchTree.Resume(resumeFrom.State);
+        return Run(pathEvaluator, sessions.Config.NumLayers, item, options, seed, resumeFrom, checkpoint, checkpointEvery,
+            () => (pathEvaluator.BlockRuns, pathEvaluator.BlockRunsSaved));
+    }
+
+    /// <summary>
+    /// The search loop on any path evaluator (the engine's, or the cluster's stand-in model host): the tree, built fresh
+    /// or rebuilt from <paramref name="resumeFrom"/>, runs its simulations; <paramref name="simulated"/> sees the count
+    /// after each one; <paramref name="checkpoint"/> gets a snapshot every <paramref name="checkpointEvery"/> simulations and
+    /// at the end; <paramref name="blockRuns"/> reads the evaluator's block-run counters for the snapshot (none: 0).
+    /// </summary>
+    public static ExampleSearchResult Run(IPathEvaluator evaluator, int numBlocks, TaskItem item, SearchOptions options, ulong seed,
+        SearchCheckpoint? resumeFrom, Action<SearchCheckpoint>? checkpoint, int checkpointEvery,
+        Func<(long Runs, long Saved)>? blockRuns = null, Action<int>? simulated = null)
+    {
+        if (resumeFrom is not null && resumeFrom.ExampleId != item.Id)
+            throw new ArgumentException($"search checkpoint is for example '{resumeFrom.ExampleId}', not '{item.Id}'");
+        var tree = resumeFrom is null ? new SearchTree(numBlocks, options, seed) : SearchTree.Resume(resumeFrom.State);
         long runs0 = resumeFrom?.BlockRuns ?? 0, saved0 = resumeFrom?.BlockRunsSaved ?? 0;
         double wall0 = resumeFrom?.WallSeconds ?? 0;
         var sw = Stopwatch.StartNew();
-        SearchCheckpoint Snapshot() => new(item.Id, seed, runs0 + pathEvaluator.BlockRuns, saved0 + pathEvaluator.BlockRunsSaved,
-            wall0 + sw.Elapsed.TotalSeconds, tree.State);
-
-        var r = tree.Run(pathEvaluator, t =>
+        SearchCheckpoint Snapshot()
         {
+            var (runs, saved) = blockRuns?.Invoke() ?? (0, 0);
+            return new(item.Id, seed, runs0 + runs, saved0 + saved, wall0 + sw.Elapsed.TotalSeconds, tree.State);
+        }
+
+        var r = tree.Run(evaluator, t =>
+        {
+            simulated?.Invoke(t.State.Simulations);
             if (checkpoint is not null && t.State.Simulations % checkpointEvery == 0) checkpoint(Snapshot());
         });
+        simulated?.Invoke(r.Simulations);
         var last = Snapshot();
         checkpoint?.Invoke(last);
         return new ExampleSearchResult(item.Id, item.Task, item.Level, DrLlm.Tasks.Prompts.TaskPrompts.Base(item), r.DefaultCorrect, r.BestPath, r.BestCorrect, r.Labels,

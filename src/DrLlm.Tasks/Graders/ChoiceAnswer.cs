@@ -4,7 +4,7 @@ namespace DrLlm.Tasks.Graders;
 
 /// <summary>
 /// Letter extraction for multiple choice (METHOD.md: "letter match for multiple choice"). With <c>n</c> options the
-/// allowed letters are A up to the n-th letter (at most J). The rules run on the first non-blank line of the output
+/// allowed letters are A up to the n-th letter (at most Z: some TruthfulQA MC1 questions have more than ten options). The rules run on the first non-blank line of the output
 /// (a base model that has answered runs on into the next question: "B\nQuestion: A …"); only when that line holds no
 /// letter at all do they run on the whole output ("The answer is:\nB"). First rule that applies wins:
 /// <list type="number">
@@ -29,7 +29,7 @@ public static partial class ChoiceAnswer
 
     public static char? Extract(string output, int optionCount)
     {
-        if (optionCount is < 2 or > 10) throw new ArgumentOutOfRangeException(nameof(optionCount), optionCount, "multiple choice needs 2 to 10 options (A-J)");
+        if (optionCount is < 2 or > 26) throw new ArgumentOutOfRangeException(nameof(optionCount), optionCount, "multiple choice needs 2 to 26 options (A-Z)");
         char last = (char)('A' + optionCount - 1);
         var firstLine = output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0);
         if (firstLine is null) return null;
@@ -80,9 +80,9 @@ public static partial class ChoiceAnswer
     [GeneratedRegex(@"^[(\[]?([A-Za-z])(?![A-Za-z0-9'])([)\].:,]|\s|$)")]
     private static partial Regex Leading();
 
-    [GeneratedRegex(@"\b(?:answer|option|choice)(?:\s+is)?\s*[:\-=]?\s*[(\[]?([A-Ja-j])(?![A-Za-z0-9'])", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\b(?:answer|option|choice)(?:\s+is)?\s*[:\-=]?\s*[(\[]?([A-Za-z])(?![A-Za-z0-9'])", RegexOptions.IgnoreCase)]
     private static partial Regex Phrase();
 
-    [GeneratedRegex(@"(?<![A-Za-z0-9'])[A-J](?![A-Za-z0-9'])")]
+    [GeneratedRegex(@"(?<![A-Za-z0-9'])[A-Z](?![A-Za-z0-9'])")]
     private static partial Regex Lone();
 }

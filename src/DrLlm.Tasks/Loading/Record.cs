@@ -29,6 +29,12 @@ public static class Fields
         return cur.ValueKind == JsonValueKind.Null ? null : cur;
     }
 
+    /// <summary>
+    /// The first of <paramref name="paths"/> present in <paramref name="obj"/>, or the first path when none is, so that a
+    /// read of it reports that one as missing. For exports that spell a field several ways ("problem" / "Problem").
+    /// </summary>
+    public static string Pick(JsonElement obj, params string[] paths) => paths.FirstOrDefault(p => Find(obj, p) is not null) ?? paths[0];
+
     /// <summary>A non-empty string (numbers and booleans are taken as their JSON text).</summary>
     public static string String(JsonElement obj, string path) =>
         OptionalString(obj, path) is { Length: > 0 } s ? s : throw new RecordException(path, Find(obj, path) is null ? "missing" : "empty");

@@ -5,8 +5,9 @@ namespace DrLlm.Tasks.Loading;
 
 /// <summary>
 /// Reads a data file into <see cref="Record"/>s. JSON is auto-detected: a file whose first non-blank character is '['
-/// is one JSON array of objects; otherwise it is JSON Lines (one object per non-blank line, the shape
-/// <c>datasets.to_json</c> writes). A ".csv" file is RFC 4180 CSV.
+/// is one JSON array of objects; a file that is one JSON object spread over several lines (a pretty-printed release
+/// such as SQuAD's <c>{"version", "data": […]}</c>) is that one record; otherwise it is JSON Lines (one object per
+/// non-blank line, the shape <c>datasets.to_json</c> writes). A ".csv" file is RFC 4180 CSV.
 /// </summary>
 public static class RecordReader
 {
@@ -16,7 +17,25 @@ public static class RecordReader
         if (file.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) return ReadCsv(file, csvHasHeader);
         var text = File.ReadAllText(file, Encoding.UTF8);
         var first = text.AsSpan().TrimStart().TrimStart('\uFEFF');
-        return first.Length > 0 && first[0] == '[' ? ReadArray(file, text) : ReadLines(file, text);
+        if (first.Length > 0 && first[0] == '[') return ReadArray(file, text);
+        if (first.Length > 0 && first[0] == '{' && first.TrimEnd().Contains('\n') && OneObject(file, text) is { } whole) return [whole];
+        return ReadLines(file, text);
+    }
+
+    /// <summary>
+    /// The whole text as one JSON object, or null when it is not one (then it is JSON Lines: the second line's object
+    /// is trailing text to the parser, which stops there). A one-line file never gets here: as JSON Lines it is the same record.
+    /// </summary>
+    private static Record? OneObject(string file, string text)
+    {
+        var body = text.TrimStart('\uFEFF');
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            int line = 1 + body.AsSpan(0, body.IndexOf('{')).Count('\n');
+            return new Record(file, line, doc.RootElement.Clone(), null);
+        }
+        catch (JsonException) { return null; }
     }
 
     private static IEnumerable<Record> ReadLines(string file, string text)

@@ -20,6 +20,14 @@ public static class TaskPrompts
     public const string LetterInstruction = "Answer with the letter of the correct option.";
     public const string BoxedInstruction = "Please put your final answer within \\boxed{}.";
     public const string NumberInstruction = "Answer with the number only.";
+    public const string SpanInstruction = "Answer with a short span copied from the passage, or \"" + Graders.SpanAnswer.NoAnswer + "\" if the passage does not answer the question.";
+
+    /// <summary>
+    /// New tokens for a span answer (SQuAD v2), base and instruct alike. Gold spans are short phrases (names, dates,
+    /// numbers, a few words; rarely a dozen words), and 32 tokens hold such a span or "unanswerable" with room to spare,
+    /// where METHOD.md's 15 math tokens would cut the longer spans and so their F1.
+    /// </summary>
+    public const int SpanTokens = 32;
 
     /// <summary>
     /// Training completions end with this marker: a trainer appends it to the answer, and a generation can stop at it.
@@ -37,6 +45,7 @@ public static class TaskPrompts
         _ when kind == ModelKind.Base && item.NewTokens is { } n => n,
         (Grading.MultipleChoiceLetter, ModelKind.Base) => 2,
         (Grading.MultipleChoiceLetter, ModelKind.Instruct) => 10,
+        (Grading.ExtractiveSpan, _) => SpanTokens,
         _ => 15,
     };
 
@@ -45,14 +54,10 @@ public static class TaskPrompts
     {
         if (item.Layout == PromptLayout.Compact)
             return item.Grading == Grading.MultipleChoiceLetter ? $"Q: {item.Question} {InlineOptions(item)} Answer:" : $"Q: {item.Question} A:";
-        var sb = new StringBuilder();
+        var sb = new StringBuilder(PassageLine(item));
         sb.Append("Question: ").Append(item.Question.Trim()).Append('\n');
-        if (item.Grading == Grading.MultipleChoiceLetter)
-        {
-            sb.Append(OptionLines(item));
-            sb.Append(LetterInstruction).Append('\n');
-        }
-        else sb.Append(BoxedInstruction).Append('\n');
+        if (item.Grading == Grading.MultipleChoiceLetter) sb.Append(OptionLines(item));
+        sb.Append(Instruction(item.Grading)).Append('\n');
         sb.Append("Answer:");
         return sb.ToString();
     }
@@ -64,8 +69,8 @@ public static class TaskPrompts
         {
             (PromptLayout.Compact, Grading.MultipleChoiceLetter) => $"{item.Question} {InlineOptions(item)}\n{LetterInstruction}",
             (PromptLayout.Compact, _) => $"{item.Question}\n{NumberInstruction}",
-            (_, Grading.MultipleChoiceLetter) => $"{item.Question.Trim()}\n{OptionLines(item)}{LetterInstruction}",
-            _ => $"{item.Question.Trim()}\n{BoxedInstruction}",
+            (_, Grading.MultipleChoiceLetter) => $"{PassageLine(item)}{item.Question.Trim()}\n{OptionLines(item)}{LetterInstruction}",
+            _ => $"{PassageLine(item)}{item.Question.Trim()}\n{Instruction(item.Grading)}",
         };
         return system is null ? [new ChatMessage("user", user)] : [new ChatMessage("system", system), new ChatMessage("user", user)];
     }
@@ -73,13 +78,24 @@ public static class TaskPrompts
     /// <summary>
     /// The (prompt, completion) pair a trainer concatenates: the base prompt, then " " + the answer as the grader
     /// reads it + <see cref="StopMarker"/>. Compact items answer with the bare letter or number (" B\n", " 33\n");
-    /// paper-layout items with the letter or " \boxed{gold}\n".
+    /// paper-layout items with the letter, " \boxed{gold}\n", or the span (" Denver Broncos\n", " unanswerable\n").
     /// </summary>
     public static (string Prompt, string Completion) TrainingText(TaskItem item)
     {
-        var answer = item.Grading == Grading.MultipleChoiceLetter || item.Layout == PromptLayout.Compact ? item.Gold : $"\\boxed{{{item.Gold}}}";
+        var answer = item.Grading != Grading.MathAnswer || item.Layout == PromptLayout.Compact ? item.Gold : $"\\boxed{{{item.Gold}}}";
         return (Base(item), " " + answer + StopMarker);
     }
+
+    private static string Instruction(Grading grading) => grading switch
+    {
+        Grading.MultipleChoiceLetter => LetterInstruction,
+        Grading.ExtractiveSpan => SpanInstruction,
+        _ => BoxedInstruction,
+    };
+
+    /// <summary>"Passage: …\n" before the question when the item has one (SQuAD's context, AGIEval's passage), else "".</summary>
+    private static string PassageLine(TaskItem item) =>
+        string.IsNullOrWhiteSpace(item.Passage) ? "" : $"Passage: {item.Passage.Trim()}\n";
 
     private static string OptionLines(TaskItem item)
     {

@@ -21,6 +21,29 @@ public class RouterReportTests
     }
 
     [Fact]
+    public void Eval_summaries_carry_f1_for_span_tasks_and_read_older_outputs_without_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("routed-summary").FullName;
+        try
+        {
+            var span = Eval("squadv2", 10, 0.3, 0.4, 3, 0.5) with { F1 = 0.55, BaselineF1 = 0.45 };
+            var file = Path.Combine(dir, "squad.json");
+            File.WriteAllText(file, System.Text.Json.JsonSerializer.Serialize(span, RoutedEvalSummary.Json));
+            Assert.Contains("\"baseline_f1\":0.45", File.ReadAllText(file));
+            Assert.Equal((0.55, 0.45), (RoutedEvalSummary.Read(file).F1, RoutedEvalSummary.Read(file).BaselineF1));
+
+            // An output written before f1 existed (a letter task): the fields are simply null.
+            var old = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(Eval("mcq", 10, 0.3, 0.4, 3, 0.5), RoutedEvalSummary.Json))!.AsObject();
+            old.Remove("f1");
+            old.Remove("baseline_f1");
+            File.WriteAllText(file, old.ToJsonString());
+            var read = RoutedEvalSummary.Read(file);
+            Assert.Equal((null, null, 10), (read.F1, read.BaselineF1, read.N));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void Tables_give_accuracy_delta_layers_and_means_per_domain()
     {
         var md = RouterReport.Markdown(Meta(),

@@ -1,35 +1,35 @@
 using System.Diagnostics;
 using DrLlm.Cluster.Data;
-using DrLlm.Cluster.Node;
+using DrLlm.Cluster.Hosts;
+using DrLlm.Cluster.Silo;
 using DrLlm.Cluster.Spec;
 using DrLlm.Routing.Search;
 using Microsoft.EntityFrameworkCore;
-using Quartz;
-using ClusterNode = DrLlm.Cluster.Node.ClusterNode;
 
-namespace DrLlm.Cluster.Actors;
+namespace DrLlm.Cluster.Grains;
 
 /// <summary>
-/// The SearchTree actor (identity: experiment + example): runs the example's MCTS on the local ModelHost, saving the
-/// tree to its row every checkpoint_every simulations, and resumes from that row wherever it runs next. Each execution
-/// claims the tree by bumping its fencing token (attempt) and writes only while the token is still its own, so after a
-/// failover the presumed-dead execution can never write over its successor. Leaving nodes save and hand the tree back.
+/// The SearchTree grain (experiment + example; key "{model}/tree/{row id}"): runs the example's MCTS on the local model
+/// host, saving the tree (SearchState as jsonb) to its search_trees row every checkpoint_every simulations, and resumes
+/// from that row wherever it runs next. Leaving silos save and hand the tree back.
 /// </summary>
-[DisallowConcurrentExecution]
-public sealed class SearchTreeJob : ActorJob
+public sealed class SearchTreeGrain(ClusterStore store, ModelHosts hosts, SiloNode node) : WorkGrain(store, hosts, node), ISearchTreeGrain
 {
-    protected override async Task Run(ClusterNode node, long id, IJobExecutionContext context)
+    protected override Task RecordError(string error) =>
+        Store.Exec("update search_trees set error = $2, updated_at = now() where id = $1", Id, error);
+
+    protected override async Task Run(IModelHost host, CancellationToken stop)
     {
+        long id = Id;
         var started = Stopwatch.StartNew();
-        await using var db = node.OpenDb();
+        await using var db = Store.OpenDb();
         var tree = await Retry.Run(() => db.SearchTrees.AsNoTracking().SingleOrDefaultAsync(t => t.Id == id));
-        if (tree is null || tree.Status is not ("pending" or "running")) return;
+        if (tree is null || !StatusText.Parse<WorkStatus>(tree.Status).IsOpen()) return;
         var example = await Retry.Run(() => db.Examples.AsNoTracking().SingleAsync(x => x.Id == tree.ExampleId));
         var experiment = await Retry.Run(() => db.Experiments.AsNoTracking().SingleAsync(x => x.Id == tree.ExperimentId));
-        var host = node.Host(experiment.Model);
-        if (host is null) return; // not placed here (the execution group says otherwise only if the model failed to load)
+        ReportTo(experiment.SweepId);
 
-        int attempt = await Claim(node, "search_trees", id,
+        int attempt = await Claim("search_trees", id,
             "executions = executions + 1, resumed_from = case when state is null then resumed_from else simulations end");
         if (attempt == 0) return;
         string key = $"tree-{id}";
@@ -40,52 +40,46 @@ public sealed class SearchTreeJob : ActorJob
             ulong seed = unchecked((ulong)tree.Seed);
             SearchCheckpoint? resume = tree.State is null ? null
                 : new SearchCheckpoint(item.Id, seed, tree.BlockRuns, tree.BlockRunsSaved, tree.SearchSeconds, SearchState.FromJson(tree.State, $"search tree {id} checkpoint"));
-            if (resume is not null) node.Log($"{key}: resuming at simulation {resume.State.Simulations} (attempt {attempt})");
+            if (resume is not null) Node.Log($"{key}: resuming at simulation {resume.State.Simulations} (attempt {attempt})");
 
             var run = host.Search(item, settings.Search, seed, settings.Sessions, resume, c =>
             {
-                int n = node.Exec("""
+                int n = Store.Exec("""
                     update search_trees set state = $3::jsonb, simulations = $4, block_runs = $5, block_runs_saved = $6, search_seconds = $7,
                            checkpointed_at = now(), updated_at = now()
                     where id = $1 and attempt = $2 and status = 'running'
                     """, id, attempt, c.State.ToJson(), c.State.Simulations, c.BlockRuns, c.BlockRunsSaved, c.WallSeconds).GetAwaiter().GetResult();
                 if (n == 0) throw new SupersededException($"{key}: taken over or cancelled");
-                if (node.Stopping.IsCancellationRequested && c.State.StopReason is null) throw new ReleasedException();
+                Stepped(c.State.Simulations);
+                if (stop.IsCancellationRequested && c.State.StopReason is null) throw new ReleasedException();
             }, settings.CheckpointEvery, key);
 
             var r = run.Result;
-            int done = await node.Exec("""
+            int done = await Store.Exec("""
                 update search_trees set status = 'done', simulations = $3, paths_evaluated = $4, default_correct = $5, best_path = $6,
                        best_correct = $7, labels = $8, stop_reason = $9, block_runs = $10, block_runs_saved = $11, search_seconds = $12,
                        job_seconds = job_seconds + $13, eval_seconds = eval_seconds + $14, error = null, finished_at = now(), updated_at = now()
                 where id = $1 and attempt = $2 and status = 'running'
                 """, id, attempt, r.Simulations, r.PathsEvaluated, r.DefaultCorrect, r.BestPath, r.BestCorrect, r.Labels, r.StopReason,
                 r.BlockRuns, r.BlockRunsSaved, r.WallSeconds, started.Elapsed.TotalSeconds, run.EvalSeconds);
-            if (done == 1) node.Log($"{key}: done, {r.Simulations} simulations, best {(r.BestPath is null ? "none" : $"{r.BestPath.Length} steps")}");
+            if (done == 1) Node.Log($"{key}: done, {r.Simulations} simulations, best {(r.BestPath is null ? "none" : $"{r.BestPath.Length} steps")}");
         }
         catch (ReleasedException)
         {
-            await node.Exec("update search_trees set status = 'pending', node_id = null, job_seconds = job_seconds + $3, updated_at = now() where id = $1 and attempt = $2 and status = 'running'",
-                id, attempt, started.Elapsed.TotalSeconds);
-            node.Log($"{key}: checkpointed and released (node leaving)");
+            await Release("search_trees", id, attempt, $", job_seconds = job_seconds + {started.Elapsed.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            Node.Log($"{key}: checkpointed and released (node leaving)");
         }
         catch (SupersededException) { }
         catch (Exception e) when (IsUserError(e))
         {
-            await FailRow(node, "search_trees", id, attempt, "SearchTree", key, $"{key} ({example.Task} {example.ItemId}): {e.Message}",
+            await FailRow("search_trees", id, attempt, "SearchTree", key, $"{key} ({example.Task} {example.ItemId}): {e.Message}",
                 experiment.SweepId, experiment.Id);
         }
         catch (Exception e) when (Retry.IsTransient(e))
         {
-            // The database stayed away past the retry window: leave the tree as it is; the Sweep actor re-schedules it.
-            await Task.Delay(1000);
-            node.Log($"{key}: database unavailable ({e.Message}); the tree will be re-run from its checkpoint");
-        }
-        catch (Exception e)
-        {
-            try { await node.Exec("update search_trees set error = $2, updated_at = now() where id = $1", id, $"{e.GetType().Name}: {e.Message}"); }
-            catch (Exception) { }
-            throw;
+            // The database stayed away past the retry window: the row stays as it is; the Sweep grain starts the tree
+            // again from its checkpoint once the database is back.
+            Node.Log($"{key}: database unavailable ({e.Message}); the tree will be re-run from its checkpoint");
         }
     }
 }

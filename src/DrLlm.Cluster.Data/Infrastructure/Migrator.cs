@@ -6,8 +6,7 @@ using Npgsql;
 namespace DrLlm.Cluster.Data;
 
 /// <summary>
-/// Applies the numbered SQL migrations of db/ (embedded in this assembly as db/NNNN_name.sql) and Quartz's own
-/// PostgreSQL schema. Several nodes may start at once: all of it runs under one session-level advisory lock, so one
+/// Applies the numbered SQL migrations of db/ (embedded in this assembly as db/NNNN_name.sql). Several nodes may start at once: all of it runs under one session-level advisory lock, so one
 /// process migrates and the others wait, then find nothing left to do. Each migration runs in its own transaction and
 /// is recorded in schema_migrations with its SHA-256; a recorded migration whose file has changed is an error.
 /// </summary>
@@ -79,10 +78,6 @@ public static class Migrator
                 await tx.CommitAsync(ct);
                 applied.Add(m.Version);
             }
-            // Quartz's schema: its embedded script only creates what is missing, so running it every time is a no-op
-            // once the tables exist; under the lock, nodes starting together do not race on it.
-            foreach (var statement in QuartzSchema())
-                await Exec(conn, statement, ct);
         }
         finally
         {
@@ -90,20 +85,6 @@ public static class Migrator
                 await Exec(conn, $"select pg_advisory_unlock({LockKey})", CancellationToken.None);
         }
         return applied;
-    }
-
-    /// <summary>The statements of Quartz 4's embedded PostgreSQL schema with the table prefix qrtz_.</summary>
-    public static IEnumerable<string> QuartzSchema()
-    {
-        var asm = typeof(Quartz.IScheduler).Assembly;
-        const string name = "Quartz.Impl.AdoJobStore.Schema.create_postgres.sql";
-        using var s = asm.GetManifestResourceStream(name) ?? throw new InvalidOperationException($"Quartz assembly lacks {name}");
-        var script = new StreamReader(s).ReadToEnd().Replace("{0}", "qrtz_").Replace("{1}", "qrtz_");
-        foreach (var part in script.Split("\n--;;", StringSplitOptions.TrimEntries))
-        {
-            var sql = string.Join('\n', part.Split('\n').Where(l => !l.TrimStart().StartsWith("--", StringComparison.Ordinal))).Trim();
-            if (sql.Length > 0) yield return sql;
-        }
     }
 
     private static async Task Exec(NpgsqlConnection conn, string sql, CancellationToken ct)

@@ -1,29 +1,31 @@
 using DrLlm.Cluster.Data;
-using DrLlm.Cluster.Node;
+using DrLlm.Cluster.Hosts;
+using DrLlm.Cluster.Silo;
 using DrLlm.Routing.Routers;
 using Microsoft.EntityFrameworkCore;
-using Quartz;
-using ClusterNode = DrLlm.Cluster.Node.ClusterNode;
 
-namespace DrLlm.Cluster.Actors;
+namespace DrLlm.Cluster.Grains;
 
 /// <summary>
-/// The Evaluation actor (identity: experiment + benchmark): each evaluation example under the default path and under
-/// the experiment's routers. One row per example, written as it is done (the primary key makes a re-run a no-op), so
-/// a re-run after failover continues where the last one stopped; the accuracies are aggregated from those rows.
+/// The Evaluation grain (experiment + benchmark; key "{model}/eval/{evaluation id}"): each evaluation example under the
+/// default path and under the experiment's routers. One evaluation_results row per example, written as it is done (the
+/// primary key makes a re-run a no-op), so a re-run after failover continues where the last one stopped; the
+/// accuracies are aggregated from those rows.
 /// </summary>
-[DisallowConcurrentExecution]
-public sealed class EvaluationJob : ActorJob
+public sealed class EvaluationGrain(ClusterStore store, ModelHosts hosts, SiloNode node) : WorkGrain(store, hosts, node), IEvaluationGrain
 {
-    protected override async Task Run(ClusterNode node, long id, IJobExecutionContext context)
+    protected override Task RecordError(string error) =>
+        Store.Exec("update evaluations set error = $2, updated_at = now() where id = $1", Id, error);
+
+    protected override async Task Run(IModelHost host, CancellationToken stop)
     {
-        await using var db = node.OpenDb();
+        long id = Id;
+        await using var db = Store.OpenDb();
         var eval = await Retry.Run(() => db.Evaluations.AsNoTracking().SingleOrDefaultAsync(v => v.Id == id));
-        if (eval is null || eval.Status is not ("pending" or "running")) return;
+        if (eval is null || !StatusText.Parse<WorkStatus>(eval.Status).IsOpen()) return;
         var experiment = await Retry.Run(() => db.Experiments.AsNoTracking().SingleAsync(x => x.Id == eval.ExperimentId));
-        var host = node.Host(experiment.Model);
-        if (host is null) return;
-        int attempt = await Claim(node, "evaluations", id, "started_at = coalesce(started_at, now())");
+        ReportTo(experiment.SweepId);
+        int attempt = await Claim("evaluations", id, "started_at = coalesce(started_at, now())");
         if (attempt == 0) return;
         string key = $"eval-{id}";
         var dir = Directory.CreateTempSubdirectory("drllm-eval-").FullName;
@@ -38,20 +40,22 @@ public sealed class EvaluationJob : ActorJob
                 .Where(x => x.ExperimentId == experiment.Id && x.Role == "eval" && x.Task == eval.Task).OrderBy(x => x.Id).ToListAsync());
             var done = (await Retry.Run(() => db.EvaluationResults.AsNoTracking().Where(r => r.EvaluationId == id).Select(r => r.ExampleId).ToListAsync())).ToHashSet();
             double routerSeconds = 0;
+            int step = done.Count;
             foreach (var x in examples.Where(x => !done.Contains(x.Id)))
             {
-                if (node.Stopping.IsCancellationRequested) throw new ReleasedException();
+                if (stop.IsCancellationRequested) throw new ReleasedException();
                 var o = host.Evaluate(ReadItem(x.Item, $"example {x.Id}"), routers);
                 routerSeconds += o.RouterSeconds;
-                await node.Exec("""
+                await Store.Exec("""
                     insert into evaluation_results (evaluation_id, example_id, baseline_correct, routed_correct, baseline_answer, routed_answer,
                                                     routed_output, routed_path, decisions, node_id)
                     select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
                     where exists (select 1 from evaluations where id = $1 and attempt = $11 and status = 'running')
                     on conflict do nothing
-                    """, id, x.Id, o.BaselineCorrect, o.RoutedCorrect, o.BaselineAnswer, o.RoutedAnswer, o.RoutedOutput, o.RoutedPath, o.Decisions, node.Id, attempt);
+                    """, id, x.Id, o.BaselineCorrect, o.RoutedCorrect, o.BaselineAnswer, o.RoutedAnswer, o.RoutedOutput, o.RoutedPath, o.Decisions, Node.Id, attempt);
+                Stepped(++step);
             }
-            int n = await node.Exec("""
+            int n = await Store.Exec("""
                 update evaluations v set status = 'done', error = null, finished_at = now(), updated_at = now(),
                        router_seconds = coalesce(v.router_seconds, 0) + $3,
                        baseline_accuracy = a.b, routed_accuracy = a.r, baseline_avg_layers = $4, routed_avg_layers = a.l
@@ -61,18 +65,19 @@ public sealed class EvaluationJob : ActorJob
                 where v.id = $1 and v.attempt = $2 and v.status = 'running' and a.c = v.n
                 """, id, attempt, routerSeconds, (double)host.NumBlocks);
             if (n == 0) throw new SupersededException($"{key}: taken over, cancelled, or results missing");
-            node.Log($"{key}: done ({eval.Task}, {examples.Count} examples)");
+            Node.Log($"{key}: done ({eval.Task}, {examples.Count} examples)");
         }
         catch (ReleasedException)
         {
-            await node.Exec("update evaluations set status = 'pending', node_id = null, updated_at = now() where id = $1 and attempt = $2 and status = 'running'", id, attempt);
+            await Release("evaluations", id, attempt);
+            Node.Log($"{key}: released, its stored examples kept (node leaving)");
         }
         catch (SupersededException) { }
         catch (Exception e) when (IsUserError(e))
         {
-            await FailRow(node, "evaluations", id, attempt, "Evaluation", key, $"{key} ({eval.Task}): {e.Message}", experiment.SweepId, experiment.Id);
+            await FailRow("evaluations", id, attempt, "Evaluation", key, $"{key} ({eval.Task}): {e.Message}", experiment.SweepId, experiment.Id);
         }
-        catch (Exception e) when (Retry.IsTransient(e)) { node.Log($"{key}: database unavailable ({e.Message}); it will be re-run"); }
+        catch (Exception e) when (Retry.IsTransient(e)) { Node.Log($"{key}: database unavailable ({e.Message}); it will be re-run"); }
         finally
         {
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
