@@ -56,12 +56,10 @@ public abstract class WorkGrain(ClusterStore store, ModelHosts hosts, SiloNode n
     {
         try
         {
-            using var slot = await hosts.SlotsOf(Model).Take(stop);
-            // A thread of its own: the work blocks on the model for seconds to minutes.
+            // A thread of its own: the work blocks on the model for seconds to minutes (and waits for its slot there).
             await Task.Factory.StartNew(() => Run(host, stop).GetAwaiter().GetResult(), CancellationToken.None,
                 TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
         catch (Exception e)
         {
             // Not a user error (those fail the row inside Run): log it; the Sweep grain re-starts the work, and gives up
@@ -102,8 +100,20 @@ public abstract class WorkGrain(ClusterStore store, ModelHosts hosts, SiloNode n
         }
     }
 
-    /// <summary>The work itself: claim the row, run from its checkpoint, write the result; on <paramref name="stop"/>,
-    /// checkpoint and hand the row back.</summary>
+    /// <summary>
+    /// One of the model host's slots, taken after the work claimed its row: a claimed row waiting here counts as running on
+    /// this silo, so the Sweep grain can hand a silo a little more than its slots (SweepGrain.Prefetch) and a freed slot
+    /// is taken at once, without a round trip. Stopped while waiting: <see cref="ReleasedException"/> (the row is handed
+    /// back like any stopped work).
+    /// </summary>
+    protected async Task<IDisposable> TakeSlot(CancellationToken stop)
+    {
+        try { return await hosts.SlotsOf(Model).Take(stop); }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested) { throw new ReleasedException(); }
+    }
+
+    /// <summary>The work itself: claim the row, take a slot, run from its checkpoint, write the result; on
+    /// <paramref name="stop"/>, checkpoint and hand the row back.</summary>
     protected abstract Task Run(IModelHost host, CancellationToken stop);
 
     /// <summary>Stores an unexpected error on the row (shown by the sweep's status) without changing its status.</summary>

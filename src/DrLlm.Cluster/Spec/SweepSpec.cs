@@ -263,7 +263,8 @@ public sealed record SweepSpec(
             var d = new SearchOptions();
             s ??= [];
             Known(s, "search.", "simulations", "exploration", "length_penalty", "random_child_probability", "max_skip", "allow_repeat",
-                "early_stop_saved_steps", "early_stop_on_fix", "checkpoint_every", "sessions");
+                "early_stop_saved_steps", "early_stop_saved_fraction", "early_stop_on_fix", "early_stop_after_siblings", "default_wins_ties",
+                "checkpoint_every", "sessions");
             var sims = Grid(s, "simulations", d.Simulations, 0, 100_000).Select(x => (int)x).ToList();
             var cs = Grid(s, "exploration", d.Exploration, 0, 100);
             var lambdas = Grid(s, "length_penalty", d.LengthPenalty, 0, 100);
@@ -271,7 +272,10 @@ public sealed record SweepSpec(
             int maxSkip = Int(s, "max_skip", "search.max_skip", d.MaxSkip, 1, 64);
             bool allowRepeat = Bool(s, "allow_repeat", "search.allow_repeat", d.AllowRepeat);
             int earlySaved = Int(s, "early_stop_saved_steps", "search.early_stop_saved_steps", d.EarlyStopSavedSteps, 0, 1000);
+            double earlyFraction = Num(s, "early_stop_saved_fraction", "search.early_stop_saved_fraction", d.EarlyStopSavedFraction, 0, 1);
             bool earlyFix = Bool(s, "early_stop_on_fix", "search.early_stop_on_fix", d.EarlyStopOnFix);
+            bool afterSiblings = Bool(s, "early_stop_after_siblings", "search.early_stop_after_siblings", d.EarlyStopAfterSiblings);
+            bool defaultWins = Bool(s, "default_wins_ties", "search.default_wins_ties", d.DefaultWinsTies);
             int every = Int(s, "checkpoint_every", "search.checkpoint_every", 5, 1, 100_000);
             int sessions = Int(s, "sessions", "search.sessions", 0, 0, 64); // 0: the host sizes the pool (SessionPool.AutoSize)
 
@@ -294,7 +298,8 @@ public sealed record SweepSpec(
                        select new ExperimentSettings(new SearchOptions
                        {
                            Simulations = n, Exploration = c, LengthPenalty = l, RandomChildProbability = p, MaxSkip = maxSkip,
-                           AllowRepeat = allowRepeat, EarlyStopSavedSteps = earlySaved, EarlyStopOnFix = earlyFix,
+                           AllowRepeat = allowRepeat, EarlyStopSavedSteps = earlySaved, EarlyStopSavedFraction = earlyFraction,
+                           EarlyStopOnFix = earlyFix, EarlyStopAfterSiblings = afterSiblings, DefaultWinsTies = defaultWins,
                        }, every, sessions, router);
             return (grid, (double)sims.Count * cs.Count * lambdas.Count * ps.Count);
         }

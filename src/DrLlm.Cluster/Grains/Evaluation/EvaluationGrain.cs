@@ -29,8 +29,10 @@ public sealed class EvaluationGrain(ClusterStore store, ModelHosts hosts, SiloNo
         if (attempt == 0) return;
         string key = $"eval-{id}";
         var dir = Directory.CreateTempSubdirectory("drllm-eval-").FullName;
+        IDisposable? slot = null;
         try
         {
+            slot = await TakeSlot(stop);
             var ckpt = await Retry.Run(() => db.RouterCheckpoints.AsNoTracking().SingleOrDefaultAsync(r => r.ExperimentId == experiment.Id))
                 ?? throw new InvalidOperationException($"{key}: experiment {experiment.Id} has no router checkpoint");
             File.WriteAllBytes(Path.Combine(dir, RouterCheckpoint.WeightsFile), ckpt.Weights);
@@ -80,6 +82,7 @@ public sealed class EvaluationGrain(ClusterStore store, ModelHosts hosts, SiloNo
         catch (Exception e) when (Retry.IsTransient(e)) { Node.Log($"{key}: database unavailable ({e.Message}); it will be re-run"); }
         finally
         {
+            slot?.Dispose();
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
     }

@@ -31,8 +31,10 @@ public sealed class TrainingJobGrain(ClusterStore store, ModelHosts hosts, SiloN
         if (attempt == 0) return;
         string key = $"train-{experimentId}";
         var dir = Directory.CreateTempSubdirectory("drllm-train-").FullName;
+        IDisposable? slot = null;
         try
         {
+            slot = await TakeSlot(stop);
             var options = JsonSerializer.Deserialize<RouterTrainingOptions>(run.Options, ItemJson) ?? throw new FormatException($"{key}: empty training options");
             var labelled = await Retry.Run(() => (
                 from t in db.SearchTrees.AsNoTracking()
@@ -101,6 +103,7 @@ public sealed class TrainingJobGrain(ClusterStore store, ModelHosts hosts, SiloN
         catch (Exception e) when (Retry.IsTransient(e)) { Node.Log($"{key}: database unavailable ({e.Message}); it will be re-run"); }
         finally
         {
+            slot?.Dispose();
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
     }
