@@ -135,6 +135,13 @@ public static class EngineCommands
                 throw new ArgumentException("--dtype q8_0 is a GGUF type; give --out a .gguf file name");
             else HfCheckpointWriter.Write(target, config, weights, type);
             Console.Error.WriteLine($"wrote {target}: {config.Architecture}, {config.NumLayers} blocks, d {config.HiddenSize}, {weights.Values.Sum(v => v.LongLength):N0} parameters, {type}");
+            // Say up front whether --prompt can work on it: a GGUF's placeholder vocabulary needs room for the byte
+            // tokens (the check is the tokenizer loader's own), and a directory gets no tokenizer at all.
+            if (!target.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+                Console.Error.WriteLine($"note: {target} has no tokenizer.json, so no usable tokenizer: give prompts as token ids (--tokens)");
+            else
+                try { DrLlm.Engine.Text.TokenizerLoader.Load(target); }
+                catch (ModelFormatException e) { Console.Error.WriteLine($"note: {e.Message}; a --vocab of at least 248 holds every byte token"); }
             return 0;
         }));
         return cmd;
