@@ -44,6 +44,7 @@ public static class SearchCommands
             if (!resuming && outPath is not null && File.Exists(outPath) && new FileInfo(outPath).Length > 0)
                 throw new ArgumentException($"{outPath} exists: pass --resume to continue it, or choose another --out");
             if (r.GetValue(every) < 1) throw new ArgumentException("--checkpoint-every must be ≥ 1");
+            if (r.GetValue(n) < 1) throw new ArgumentException($"--n must be ≥ 1, got {r.GetValue(n)}");
             var options = new SearchOptions { Simulations = r.GetValue(sims) };
             options.Validate();
 
