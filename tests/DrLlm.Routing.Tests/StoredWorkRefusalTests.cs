@@ -117,6 +117,22 @@ public sealed class StoredWorkRefusalTests : IDisposable
         Assert.Contains(":1: not a search result line", Assert.Throws<FormatException>(() => SearchResultLines.Read(labels, 8).ToList()).Message);
     }
 
+    [Theory]
+    [InlineData("options", "null", "fields 'options', 'nodes' and 'memo' must not be null")]
+    [InlineData("nodes", "null", "fields 'options', 'nodes' and 'memo' must not be null")]
+    [InlineData("memo", "{\"0,1,99\": true}", "memo key '0,1,99' is not a layer path of 8 blocks")]
+    [InlineData("memo", "{\"a,b\": true}", "memo key 'a,b' is not a layer path")]
+    [InlineData("nodes", "[{\"steps\": null, \"parent\": -1}]", "node 0 is null or has no 'steps'")]
+    [InlineData("nodes", "[{\"steps\": [], \"parent\": -1}]", "node 0 is not a layer path of 8 blocks")]
+    [InlineData("simulations", "-5", "simulations is -5")]
+    public void A_corrupt_search_state_is_named_not_a_null_reference_later(string field, string value, string expected)
+    {
+        var state = JsonNode.Parse(new SearchTree(8, new SearchOptions(), 1).State.ToJson())!;
+        state[field] = JsonNode.Parse(value);
+        var e = Assert.Throws<FormatException>(() => SearchState.FromJson(state.ToJsonString(), "ckpt.json"));
+        Assert.StartsWith($"ckpt.json: search state {expected}", e.Message);
+    }
+
     /// <summary>A model with the demo model's shape and tokenizer but other weights (so another SHA-256).</summary>
     private string OtherModel()
     {

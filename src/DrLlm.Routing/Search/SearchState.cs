@@ -52,19 +52,43 @@ public sealed class SearchState
         catch (JsonException e) { throw new FormatException($"{source}: search state is not valid JSON ({e.Message})", e); }
         if (s is null) throw new FormatException($"{source}: search state is empty");
         if (s.Version != FormatVersion) throw new FormatException($"{source}: search state version {s.Version}; this build reads {FormatVersion}");
+        // "required" only asks the JSON to name a field; a null there would surface later as a NullReferenceException.
+        if (s.Options is null || s.Nodes is null || s.Memo is null)
+            throw new FormatException($"{source}: search state fields 'options', 'nodes' and 'memo' must not be null");
+        if (s.NumBlocks is < 1 or > 4096) throw new FormatException($"{source}: search state num_blocks is {s.NumBlocks}; expected 1..4096");
+        if (s.Simulations < 0) throw new FormatException($"{source}: search state simulations is {s.Simulations}; expected ≥ 0");
         if (s.Nodes.Count == 0) throw new FormatException($"{source}: search state has no root node");
         if (s.Rng is not { Length: 4 }) throw new FormatException($"{source}: search state rng must have 4 words");
         for (int i = 0; i < s.Nodes.Count; i++)
         {
             var n = s.Nodes[i];
+            if (n is null || n.Steps is null) throw new FormatException($"{source}: search state node {i} is null or has no 'steps'");
+            if (n.Visits < 0) throw new FormatException($"{source}: search state node {i} has {n.Visits} visits; expected ≥ 0");
             if (n.Parent >= i || (i == 0) != (n.Parent == -1))
                 throw new FormatException($"{source}: node {i} has parent {n.Parent}; parents precede children and only node 0 is the root");
             if (n.Steps.Any(b => b < 0 || b >= s.NumBlocks))
                 throw new FormatException($"{source}: node {i} path {PathActions.Key(n.Steps)} names a block outside 0..{s.NumBlocks - 1}");
+            CheckPath(n.Steps, s.NumBlocks, source, $"node {i}");
             if (n.Children?.Any(c => c <= i || c >= s.Nodes.Count) == true)
                 throw new FormatException($"{source}: node {i} lists a child index outside {i + 1}..{s.Nodes.Count - 1}");
         }
-        s.Options.Validate();
+        foreach (var key in s.Memo.Keys)
+        {
+            var parts = key.Split(',');
+            var steps = new int[parts.Length];
+            for (int j = 0; j < parts.Length; j++)
+                if (!int.TryParse(parts[j], out steps[j]))
+                    throw new FormatException($"{source}: search state memo key '{key}' is not a layer path (comma-separated block numbers)");
+            CheckPath(steps, s.NumBlocks, source, $"memo key '{key}'");
+        }
+        try { s.Options.Validate(); }
+        catch (ArgumentException e) { throw new FormatException($"{source}: search state options: {e.Message}", e); }
         return s;
+    }
+
+    private static void CheckPath(int[] steps, int numBlocks, string source, string what)
+    {
+        try { Engine.Model.LayerPath.Create(steps, numBlocks); }
+        catch (ArgumentException e) { throw new FormatException($"{source}: search state {what} is not a layer path of {numBlocks} blocks: {e.Message}", e); }
     }
 }
