@@ -174,5 +174,12 @@ public sealed class StoredWorkRefusalTests : IDisposable
         File.WriteAllText(Path.Combine(routers, RouterCheckpoint.MetadataFile), meta.ToJsonString());
         AssertOneLineError(DrllmProcess.Run("eval", "--model", other, "--routers", routers, "--task", "arith", "--n", "2", "--threads", "1"),
             $"but {RouterTrainer.StateFile} beside it was trained on drllm-demo");
+
+        // A trainer state edited to nonsense is refused, not resumed from.
+        string state = Path.Combine(routers, RouterTrainer.StateFile);
+        File.WriteAllText(state, File.ReadAllText(state).Replace("\"epochs_done\": 1", "\"epochs_done\": -3"));
+        AssertOneLineError(DrllmProcess.Run(Train(Demo, "--resume")), "epochs_done -3, step 1 and 1 history entries do not describe a saved training");
+        File.WriteAllText(state, File.ReadAllText(state).Replace("\"epochs_done\": -3", "\"epochs_done\": 1").Replace("\"options\": {", "\"options\": null, \"x\": {"));
+        AssertOneLineError(DrllmProcess.Run(Train(Demo, "--resume")), "'Options'");
     }
 }

@@ -97,8 +97,10 @@ public static class RouterCheckpoint
         if (!File.Exists(json)) throw new FileNotFoundException($"{json}: router metadata not found");
         if (!File.Exists(weights)) throw new FileNotFoundException($"{weights}: router weights not found");
         var meta = RouterJson.Read<RouterMetadata>(json);
-        if (meta.BaseModel is null || meta.ClassWeights is null || meta.NumBlocks < 1 || meta.HiddenSize < 1 || meta.RouterHidden < 1 || meta.Windows < 1)
-            throw new ModelFormatException($"{json}: incomplete router metadata (base_model, class_weights, num_blocks, hidden_size, router_hidden, windows are required)");
+        if (meta.BaseModel?.Sha256 is null || meta.ClassWeights is null || meta.NumBlocks < 1 || meta.HiddenSize < 1 || meta.RouterHidden < 1 || meta.Windows < 1)
+            throw new ModelFormatException($"{json}: incomplete router metadata (base_model with its sha256, class_weights, num_blocks, hidden_size, router_hidden, windows are required)");
+        if (meta.Metrics?.Any(m => m is null) == true) // element nulls escape the serializer's nullability check
+            throw new ModelFormatException($"{json}: metrics holds a null entry; each is one epoch's metrics");
         if (meta.ClassWeights.Length != Router.Classes)
             throw new ModelFormatException($"{json}: class_weights has {meta.ClassWeights.Length} values; expected {Router.Classes} (skip, execute, repeat)");
         // The sizes decide an allocation before any tensor is read: they must describe no more weights than the file

@@ -241,6 +241,11 @@ public sealed class RouterTrainer
         string json = Path.Combine(dir, StateFile);
         if (!File.Exists(json)) throw new FileNotFoundException($"{json}: no router training state to resume from");
         var state = RouterJson.Read<TrainerState>(json);
+        if (state.Options is null || state.History is null || state.History.Any(h => h is null))
+            throw new ModelFormatException($"{json}: incomplete router training state (options and history are required)");
+        if (state.EpochsDone < 1 || state.EpochsDone > state.Options.Epochs || state.Step < 1 || state.History.Count != state.EpochsDone)
+            throw new ModelFormatException($"{json}: epochs_done {state.EpochsDone}, step {state.Step} and {state.History.Count} history entries " +
+                "do not describe a saved training (at least one epoch, one step, one history entry per epoch)");
         if (state.Options != options)
             throw new ArgumentException($"{json}: saved with {Differences(state.Options, options)} — resume needs the same settings");
         if (state.Examples != examples)
