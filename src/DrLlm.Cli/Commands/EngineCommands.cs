@@ -63,6 +63,10 @@ public static class EngineCommands
             var tokenizer = promptText is null ? null : DrLlm.Engine.Text.TokenizerLoader.Load(modelPath);
             var promptIds = tokenizer?.Encode(promptText!) ?? CliErrors.ParseIntList(tokenText!, "--tokens");
             using var decoder = Decoder.Load(modelPath, r.GetValue(Threads), r.GetValue(Mmap));
+            // Past its context the model has no positions to give: without this bound a run with no stop token in
+            // sight (or --stop naming none the model emits) would go on until memory ran out, printing nothing.
+            if ((long)promptIds.Length + r.GetValue(maxNew) > decoder.Config.MaxPositionEmbeddings)
+                throw new ArgumentException($"the prompt ({promptIds.Length} tokens) and --max-new-tokens ({r.GetValue(maxNew)}) exceed the model's context of {decoder.Config.MaxPositionEmbeddings} positions");
             var stops = r.GetValue(stop) is { } s ? CliErrors.ParseIntList(s, "--stop").ToHashSet()
                 : decoder.Config.EosTokenIds.Concat(tokenizer?.EosTokenIds ?? []).ToHashSet();
             string Output(int[] ids) => tokenizer is null ? JsonSerializer.Serialize(ids) : tokenizer.Decode(ids);
