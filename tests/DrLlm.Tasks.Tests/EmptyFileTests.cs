@@ -36,6 +36,16 @@ public class EmptyFileTests
     }
 
     [Fact]
+    public void A_data_file_is_read_only_up_to_its_limit()
+    {
+        using var dir = new TempDir();
+        string path = dir.Write("big.jsonl", new string('x', 200_000));
+        Assert.Equal(200_000, RecordReader.ReadBounded(path, 200_000).Length);
+        var e = Assert.Throws<TaskFormatException>(() => RecordReader.ReadBounded(path, 100_000));
+        Assert.Equal($"{path}:1: the file holds more than 100,000 characters; split it (or use CSV, which is read as a stream)", e.Message);
+    }
+
+    [Fact]
     public void Eval_and_search_on_an_empty_file_exit_1_with_one_line()
     {
         using var dir = new TempDir();

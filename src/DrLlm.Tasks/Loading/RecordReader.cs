@@ -26,15 +26,15 @@ public static class RecordReader
     /// The whole file as text, refused once it passes <see cref="MaxChars"/>: a file too large (or a device such as
     /// /dev/zero, whose size reads 0) would otherwise end in an out-of-memory crash.
     /// </summary>
-    private static string ReadBounded(string file)
+    public static string ReadBounded(string file, int maxChars = MaxChars)
     {
         using var reader = new StreamReader(file, Encoding.UTF8);
         var text = new StringBuilder();
         var buffer = new char[1 << 16];
         for (int n; (n = reader.Read(buffer)) > 0;)
         {
-            if (text.Length + (long)n > MaxChars)
-                throw new TaskFormatException(file, 1, null, $"the file holds more than {MaxChars:N0} characters; split it (or use CSV, which is read as a stream)");
+            if (text.Length + (long)n > maxChars)
+                throw new TaskFormatException(file, 1, null, $"the file holds more than {maxChars:N0} characters; split it (or use CSV, which is read as a stream)");
             text.Append(buffer, 0, n);
         }
         return text.ToString();
