@@ -158,6 +158,11 @@ public sealed class StoredWorkRefusalTests : IDisposable
         var other = OtherModel();
 
         AssertOneLineError(DrllmProcess.Run(Train(other, "--resume")), "the saved training is for base model drllm-demo");
+        // Same model, as many examples, other labels: another training, refused.
+        var original = File.ReadAllBytes(labels);
+        File.WriteAllLines(labels, Enumerable.Range(0, 4).Select(i => Line($"e{i}", [0, 1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 1, 1, 0], $"Q: {i}+1=? A:")));
+        AssertOneLineError(DrllmProcess.Run(Train(Demo, "--resume")), "saved for other training examples");
+        File.WriteAllBytes(labels, original);
         AssertOneLineError(DrllmProcess.Run(Train(Demo)), "routers.json exists: pass --resume");
         AssertOneLineError(DrllmProcess.Run(Train(other)), "exists: pass --resume");
         Assert.Equal(files.Keys, Directory.GetFiles(routers).Order());

@@ -35,7 +35,7 @@ public static class RouterCommands
             if (examples.Count < 2) throw new ArgumentException($"{r.GetValue(labels)}: {examples.Count} labelled examples; at least 2 are needed (one to validate)");
             var options = new RouterTrainingOptions { Epochs = r.GetValue(epochs), Seed = (ulong)r.GetValue(seed), ScaleInputs = !r.GetValue(rawInputs) };
             var identity = BaseModelIdentity.Of(modelPath, decoder.Config);
-            if (r.GetValue(resume)) RouterTrainer.CheckResumable(dir, options, examples.Count, identity); // before the long feature pass
+            if (r.GetValue(resume)) RouterTrainer.CheckResumable(dir, options, examples.Count, identity, RouterTrainer.Fingerprint(examples)); // before the long feature pass
 
             using var session = decoder.CreateSession();
             var features = RouterFeatures.Compute(session, examples, options.Windows,

@@ -205,7 +205,24 @@ public sealed class RouterTrainer
 
     /// <summary>The trainer's JSON state. <see cref="BaseModel"/> is null in states saved before it existed, and by callers that pass none.</summary>
     private sealed record TrainerState(int EpochsDone, int Step, RouterTrainingOptions Options, int Examples, List<EpochMetrics> History,
-        BaseModelIdentity? BaseModel = null);
+        BaseModelIdentity? BaseModel = null, string? ExamplesSha256 = null);
+
+    /// <summary>
+    /// SHA-256 of the training examples in order (ids, prompt tokens, labels): a resume on another label file with the
+    /// same number of examples would otherwise continue the saved run on different data without a word.
+    /// </summary>
+    public static string Fingerprint(IReadOnlyList<RouterExample> examples)
+    {
+        using var h = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var e in examples)
+        {
+            h.AppendData(System.Text.Encoding.UTF8.GetBytes(e.Id + "\n"));
+            h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(e.Prompt.AsSpan()));
+            h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(e.Labels.AsSpan()));
+            h.AppendData("\n"u8);
+        }
+        return Convert.ToHexStringLower(h.GetHashAndReset());
+    }
 
     private void SaveState(string dir, RouterSet routers, float[] m, float[] v, int step, int epoch, List<EpochMetrics> history, BaseModelIdentity? baseModel)
     {
@@ -215,7 +232,8 @@ public sealed class RouterTrainer
         // Written to temporary names and moved, so an interruption mid-save leaves the previous epoch's state whole.
         HfCheckpointWriter.WriteSafeTensors(weights + ".tmp",
             [("parameters", shape, routers.Parameters), ("adam.m", shape, m), ("adam.v", shape, v)], TensorDType.F32);
-        File.WriteAllText(json + ".tmp", JsonSerializer.Serialize(new TrainerState(epoch, step, _o, _f.Count, history, baseModel), RouterJson.Options));
+        File.WriteAllText(json + ".tmp", JsonSerializer.Serialize(new TrainerState(epoch, step, _o, _f.Count, history, baseModel,
+            baseModel is null ? null : Fingerprint(_f.Examples)), RouterJson.Options));
         File.Move(weights + ".tmp", weights, overwrite: true);
         File.Move(json + ".tmp", json, overwrite: true);
     }
@@ -226,8 +244,10 @@ public sealed class RouterTrainer
     /// not. With <paramref name="baseModel"/>, the state must have been saved for that model. Cheap: callers run it
     /// before the teacher-forced feature pass.
     /// </summary>
-    public static void CheckResumable(string dir, RouterTrainingOptions options, int examples, BaseModelIdentity? baseModel = null) =>
-        ReadState(dir, options, examples, baseModel);
+    /// With <paramref name="examplesSha256"/> (<see cref="Fingerprint"/>), a state that recorded its examples must have
+    /// been saved for the same ones.
+    public static void CheckResumable(string dir, RouterTrainingOptions options, int examples, BaseModelIdentity? baseModel = null,
+        string? examplesSha256 = null) => ReadState(dir, options, examples, baseModel, examplesSha256);
 
     /// <summary>The base model the trainer state in <paramref name="dir"/> was saved for; null when there is no state or it names none.</summary>
     public static BaseModelIdentity? BaseModelOfState(string dir)
@@ -236,7 +256,8 @@ public sealed class RouterTrainer
         return File.Exists(json) ? RouterJson.Read<TrainerState>(json).BaseModel : null;
     }
 
-    private static TrainerState ReadState(string dir, RouterTrainingOptions options, int examples, BaseModelIdentity? baseModel)
+    private static TrainerState ReadState(string dir, RouterTrainingOptions options, int examples, BaseModelIdentity? baseModel,
+        string? examplesSha256)
     {
         string json = Path.Combine(dir, StateFile);
         if (!File.Exists(json)) throw new FileNotFoundException($"{json}: no router training state to resume from");
@@ -257,6 +278,9 @@ public sealed class RouterTrainer
             if (!state.BaseModel.SameWeights(baseModel))
                 throw new RouterMismatchException($"{json}: the saved training is for base model {state.BaseModel}; the model given is {baseModel}");
         }
+        if (examplesSha256 is not null && state.ExamplesSha256 is not null && state.ExamplesSha256 != examplesSha256)
+            throw new ArgumentException($"{json}: saved for other training examples (sha256 {state.ExamplesSha256[..12]}…; these give {examplesSha256[..12]}…): " +
+                "resume needs the same label file");
         return state;
     }
 
@@ -274,7 +298,7 @@ public sealed class RouterTrainer
         BaseModelIdentity? baseModel)
     {
         string weights = Path.Combine(dir, StateWeightsFile);
-        var state = ReadState(dir, _o, _f.Count, baseModel);
+        var state = ReadState(dir, _o, _f.Count, baseModel, baseModel is null ? null : Fingerprint(_f.Examples));
         using var file = SafeTensorsFile.Open(weights);
         foreach (var (name, dst) in new[] { ("parameters", routers.Parameters), ("adam.m", m), ("adam.v", v) })
         {
