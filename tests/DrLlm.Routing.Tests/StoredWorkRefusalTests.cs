@@ -103,6 +103,16 @@ public sealed class StoredWorkRefusalTests : IDisposable
     }
 
     [Fact]
+    public void Search_resume_refuses_an_out_file_of_another_task()
+    {
+        string outFile = Path.Combine(_dir, "out.jsonl"), state = Path.Combine(_dir, "state");
+        File.WriteAllText(outFile, Line("ok", Full, Ones).Replace("\"task\":\"arith\"", "\"task\":\"mcq\"") + "\n");
+        var before = File.ReadAllBytes(outFile);
+        AssertOneLineError(DrllmProcess.Run(SearchArgs(outFile, state, "--resume")), $"{outFile}:1: a result for task 'mcq'; this run searches 'arith'");
+        Assert.Equal(before, File.ReadAllBytes(outFile));
+    }
+
+    [Fact]
     public void A_label_line_without_a_best_path_is_named_by_file_and_line_not_a_null_reference()
     {
         string labels = Path.Combine(_dir, "labels.jsonl");

@@ -60,8 +60,10 @@ public static class SearchCommands
             // Every line already there must be a result for this model, or resuming would append to (and summarise) a
             // file that mixes models; the check comes before anything is written.
             if (resuming && File.Exists(outPath))
-                foreach (var (_, e) in SearchResultLines.Read(outPath!, decoder.Config.NumLayers))
+                foreach (var (lineNo, e) in SearchResultLines.Read(outPath!, decoder.Config.NumLayers))
                 {
+                    if (!items.Any(i => i.Task == e.Task))
+                        throw new FormatException($"{outPath}:{lineNo}: a result for task '{e.Task}'; this run searches '{items[0].Task}' (choose another --out)");
                     if (!doneIds.Add(e.Id)) throw new FormatException($"{outPath}: example '{e.Id}' has more than one result line");
                     done.Add(e);
                 }
