@@ -77,17 +77,17 @@ public static class TaskRegistry
         var opts = options ?? new LoadOptions();
         return kind switch
         {
-            "arc" => new FileSource(kind, opts, () => BenchmarkLoaders.Arc(path, opts)),
-            "dart" => new FileSource(kind, opts, () => BenchmarkLoaders.Dart(path, opts)),
-            "gsm8k" => new FileSource(kind, opts, () => BenchmarkLoaders.Gsm8k(path, opts)),
-            "mmlu" => new FileSource(kind, opts, () => BenchmarkLoaders.Mmlu(path, opts)),
-            "aime" => new FileSource(kind, opts, () => BenchmarkLoaders.Aime(path, opts)),
-            "truthfulqa-mc1" => new FileSource(kind, opts, () => BenchmarkLoaders.TruthfulQaMc1(path, opts)),
-            "squadv2" => new FileSource(kind, opts, () => BenchmarkLoaders.SquadV2(path, opts)),
-            "gpqa" => new FileSource(kind, opts, () => BenchmarkLoaders.Gpqa(path, opts)),
-            "piqa" => new FileSource(kind, opts, () => BenchmarkLoaders.Piqa(path, opts)),
-            "agieval" => new FileSource(kind, opts, () => BenchmarkLoaders.AgiEval(path, opts)),
-            _ => new FileSource(kind, opts, () => GenericLoader.Load(path, GenericSpec.Parse(query), opts)),
+            "arc" => new FileSource(kind, path, opts, () => BenchmarkLoaders.Arc(path, opts)),
+            "dart" => new FileSource(kind, path, opts, () => BenchmarkLoaders.Dart(path, opts)),
+            "gsm8k" => new FileSource(kind, path, opts, () => BenchmarkLoaders.Gsm8k(path, opts)),
+            "mmlu" => new FileSource(kind, path, opts, () => BenchmarkLoaders.Mmlu(path, opts)),
+            "aime" => new FileSource(kind, path, opts, () => BenchmarkLoaders.Aime(path, opts)),
+            "truthfulqa-mc1" => new FileSource(kind, path, opts, () => BenchmarkLoaders.TruthfulQaMc1(path, opts)),
+            "squadv2" => new FileSource(kind, path, opts, () => BenchmarkLoaders.SquadV2(path, opts)),
+            "gpqa" => new FileSource(kind, path, opts, () => BenchmarkLoaders.Gpqa(path, opts)),
+            "piqa" => new FileSource(kind, path, opts, () => BenchmarkLoaders.Piqa(path, opts)),
+            "agieval" => new FileSource(kind, path, opts, () => BenchmarkLoaders.AgiEval(path, opts)),
+            _ => new FileSource(kind, path, opts, () => GenericLoader.Load(path, GenericSpec.Parse(query), opts)),
         };
     }
 
@@ -97,8 +97,12 @@ public static class TaskRegistry
         public IReadOnlyList<TaskItem> Sample(string split, int n, int seed = 0) => [.. family.Items(split, seed).Take(n)];
     }
 
-    /// <summary>A file loaded once, on first use. <see cref="Loaded"/> tells what was skipped.</summary>
-    public sealed class FileSource(string name, LoadOptions options, Func<LoadResult> load) : ITaskSource
+    /// <summary>
+    /// A file loaded once, on first use. <see cref="Loaded"/> tells what was skipped. A file that yields no item (empty,
+    /// a header alone, or every row skipped) is refused when sampled, naming it: an evaluation or search of nothing would
+    /// report n 0 and accuracy 0 as if it had measured something.
+    /// </summary>
+    public sealed class FileSource(string name, string path, LoadOptions options, Func<LoadResult> load) : ITaskSource
     {
         private LoadResult? _loaded;
         public string Name => name;
@@ -108,6 +112,10 @@ public static class TaskRegistry
         {
             if (split != options.Split) throw new ArgumentException($"task '{name}': the file holds split '{options.Split}', not '{split}'");
             var items = Loaded.Items;
+            if (items.Count == 0)
+                throw new FormatException(Loaded.Skipped > 0
+                    ? $"{path}: no usable {name} items: all {Loaded.Skipped} rows were skipped ({Loaded.SkipSummary})"
+                    : $"{path}: no {name} items: the file is empty or holds only a header");
             if (n >= items.Count) return items;
             var rng = new SeededRandom(SeededRandom.Hash("sample", name, seed.ToString()));
             return [.. rng.Shuffled(Enumerable.Range(0, items.Count)).Take(n).Order().Select(i => items[i])];

@@ -81,6 +81,8 @@ public static class BenchCommands
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             int n = r.GetValue(size), threads = r.GetValue(EngineCommands.Threads);
+            // n² floats per matrix must fit an array; OpenBLAS itself would only print a warning and measure nothing.
+            if (n is < 1 or > 16384) throw new ArgumentException($"--size must be in 1..16384, got {n}");
             Blas.EnsureAvailable();
             Blas.SetThreads(threads);
             Console.WriteLine(JsonSerializer.Serialize(new { kernel = "cblas_sgemm", n, threads, gflop_s = Math.Round(Blas.MeasureGflops(n), 1) }));

@@ -63,6 +63,10 @@ public static class EngineCommands
             var tokenizer = promptText is null ? null : DrLlm.Engine.Text.TokenizerLoader.Load(modelPath);
             var promptIds = tokenizer?.Encode(promptText!) ?? CliErrors.ParseIntList(tokenText!, "--tokens");
             using var decoder = Decoder.Load(modelPath, r.GetValue(Threads), r.GetValue(Mmap));
+            // Past its context the model has no positions to give: without this bound a run with no stop token in
+            // sight (or --stop naming none the model emits) would go on until memory ran out, printing nothing.
+            if ((long)promptIds.Length + r.GetValue(maxNew) > decoder.Config.MaxPositionEmbeddings)
+                throw new ArgumentException($"the prompt ({promptIds.Length} tokens) and --max-new-tokens ({r.GetValue(maxNew)}) exceed the model's context of {decoder.Config.MaxPositionEmbeddings} positions");
             var stops = r.GetValue(stop) is { } s ? CliErrors.ParseIntList(s, "--stop").ToHashSet()
                 : decoder.Config.EosTokenIds.Concat(tokenizer?.EosTokenIds ?? []).ToHashSet();
             string Output(int[] ids) => tokenizer is null ? JsonSerializer.Serialize(ids) : tokenizer.Decode(ids);
@@ -135,6 +139,13 @@ public static class EngineCommands
                 throw new ArgumentException("--dtype q8_0 is a GGUF type; give --out a .gguf file name");
             else HfCheckpointWriter.Write(target, config, weights, type);
             Console.Error.WriteLine($"wrote {target}: {config.Architecture}, {config.NumLayers} blocks, d {config.HiddenSize}, {weights.Values.Sum(v => v.LongLength):N0} parameters, {type}");
+            // Say up front whether --prompt can work on it: a GGUF's placeholder vocabulary needs room for the byte
+            // tokens (the check is the tokenizer loader's own), and a directory gets no tokenizer at all.
+            if (!target.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+                Console.Error.WriteLine($"note: {target} has no tokenizer.json, so no usable tokenizer: give prompts as token ids (--tokens)");
+            else
+                try { DrLlm.Engine.Text.TokenizerLoader.Load(target); }
+                catch (ModelFormatException e) { Console.Error.WriteLine($"note: {e.Message}; a --vocab of at least 248 holds every byte token"); }
             return 0;
         }));
         return cmd;

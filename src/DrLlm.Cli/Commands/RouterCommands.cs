@@ -10,8 +10,6 @@ namespace DrLlm.Cli.Commands;
 /// <summary><c>drllm train-routers</c>: per-block routers trained on a search label file (METHOD.md, "Routers").</summary>
 public static class RouterCommands
 {
-    private static readonly JsonSerializerOptions Snake = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     public static void Add(RootCommand root)
     {
         var labels = new Option<string>("--labels") { Description = "JSON lines written by drllm search (examples without a label are left out)", Required = true };
@@ -27,18 +25,24 @@ public static class RouterCommands
         {
             var modelPath = r.GetValue(EngineCommands.Model)!;
             var dir = r.GetValue(outDir)!;
+            // A router set or a training in progress is stored work: only --resume may continue it, nothing replaces it.
+            if (!r.GetValue(resume))
+                foreach (var existing in new[] { RouterCheckpoint.MetadataFile, RouterCheckpoint.WeightsFile, RouterTrainer.StateFile, RouterTrainer.StateWeightsFile })
+                    if (File.Exists(Path.Combine(dir, existing)))
+                        throw new ArgumentException($"{Path.Combine(dir, existing)} exists: pass --resume to continue that training, or choose another --out");
             using var decoder = Decoder.Load(modelPath, r.GetValue(EngineCommands.Threads));
             var tokenizer = TokenizerLoader.Load(modelPath);
             var examples = ReadExamples(r.GetValue(labels)!, tokenizer, decoder.Config.NumLayers, r.GetValue(maxFixShare));
             if (examples.Count < 2) throw new ArgumentException($"{r.GetValue(labels)}: {examples.Count} labelled examples; at least 2 are needed (one to validate)");
             var options = new RouterTrainingOptions { Epochs = r.GetValue(epochs), Seed = (ulong)r.GetValue(seed), ScaleInputs = !r.GetValue(rawInputs) };
-            if (r.GetValue(resume)) RouterTrainer.CheckResumable(dir, options, examples.Count); // before the long feature pass
+            var identity = BaseModelIdentity.Of(modelPath, decoder.Config);
+            if (r.GetValue(resume)) RouterTrainer.CheckResumable(dir, options, examples.Count, identity, RouterTrainer.Fingerprint(examples)); // before the long feature pass
 
             using var session = decoder.CreateSession();
             var features = RouterFeatures.Compute(session, examples, options.Windows,
                 (done, total) => { if (done == total || done % 100 == 0) Console.Error.WriteLine($"features {done}/{total}"); });
             var trainer = new RouterTrainer(features, options);
-            var result = trainer.Train(stateDir: dir, resume: r.GetValue(resume), progress: p =>
+            var result = trainer.Train(stateDir: dir, resume: r.GetValue(resume), baseModel: identity, progress: p =>
             {
                 if (p.Step == p.TotalSteps || p.Step % 50 == 0)
                     Console.Error.WriteLine($"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps} lr {p.LearningRate:E2} loss {p.Loss:F4} " +
@@ -47,7 +51,7 @@ public static class RouterCommands
                 $"epoch {e.Epoch}: train loss {e.TrainLoss:F4}, validation loss {e.ValidationLoss:F4}, block accuracy {e.ValidationAccuracy:P1}, " +
                 $"macro-F1 {e.ValidationMacroF1:F3}, class acc {ClassAccuracy(e.ValidationClassAccuracy)}"));
             var c = decoder.Config;
-            RouterCheckpoint.Save(dir, result.Routers, new RouterMetadata(BaseModelIdentity.Of(modelPath, c), c.HiddenSize,
+            RouterCheckpoint.Save(dir, result.Routers, new RouterMetadata(identity, c.HiddenSize,
                 c.NumLayers, options.Hidden, options.Windows, result.ClassWeights, result.TrainClassCounts, options, result.History));
             var last = result.History[^1];
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -111,7 +115,7 @@ public static class RouterCommands
             foreach (var (e, file) in summaries.Zip(r.GetValue(evals)!))
                 if (e.NumBlocks != meta.NumBlocks)
                     throw new ArgumentException($"{file}: an evaluation of a {e.NumBlocks}-block model; the routers are for {meta.NumBlocks} blocks");
-            var stats = (r.GetValue(labels) ?? []).SelectMany(f => ReadSearchResults(f))
+            var stats = (r.GetValue(labels) ?? []).SelectMany(f => SearchResultLines.Read(f, meta.NumBlocks).Select(x => x.Result))
                 .GroupBy(e => e.Task)
                 .Select(g => (g.Key, LabelStatistics.Compute(g.Select(e => e.AsSearchResult()), meta.NumBlocks)))
                 .ToList();
@@ -121,31 +125,6 @@ public static class RouterCommands
             return 0;
         }));
         return cmd;
-    }
-
-    private static IEnumerable<ExampleSearchResult> ReadSearchResults(string file)
-    {
-        foreach (var (lineNo, e) in ReadLabelLines(file))
-        {
-            if (e is null || string.IsNullOrEmpty(e.Task)) throw new FormatException($"{file}:{lineNo}: not a search result line (no 'task')");
-            yield return e;
-        }
-    }
-
-    /// <summary>The non-blank lines of a `drllm search` JSONL file, parsed, with their line numbers (null: a JSON null).</summary>
-    private static IEnumerable<(int Line, ExampleSearchResult? Result)> ReadLabelLines(string file)
-    {
-        if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such label file");
-        int lineNo = 0;
-        foreach (var line in File.ReadLines(file))
-        {
-            lineNo++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            ExampleSearchResult? e;
-            try { e = JsonSerializer.Deserialize<ExampleSearchResult>(line, Snake); }
-            catch (JsonException ex) { throw new FormatException($"{file}:{lineNo}: not a search result line ({ex.Message})", ex); }
-            yield return (lineNo, e);
-        }
     }
 
     /// <summary>Recall per class as "skip 62% exec 67% repeat n/a" (n/a: no label of that class).</summary>
@@ -159,14 +138,10 @@ public static class RouterCommands
     private static List<RouterExample> ReadExamples(string file, ITokenizer tokenizer, int numBlocks, double? maxFixShare)
     {
         var labelled = new List<ExampleSearchResult>();
-        foreach (var (lineNo, e) in ReadLabelLines(file))
+        foreach (var (lineNo, e) in SearchResultLines.Read(file, numBlocks)) // checks fields, the path and its labels
         {
-            if (e is null || e.Labels is null) continue;
+            if (e.Labels is null) continue;
             if (string.IsNullOrEmpty(e.Prompt)) throw new FormatException($"{file}:{lineNo}: 'prompt' is missing (written by an older drllm search?)");
-            if (e.Labels.Length != numBlocks)
-                throw new FormatException($"{file}:{lineNo}: 'labels' must be {numBlocks} values for this model, got [{string.Join(",", e.Labels)}]");
-            try { LayerPath.FromBlockCounts(e.Labels); }
-            catch (ArgumentException ex) { throw new FormatException($"{file}:{lineNo}: 'labels' [{string.Join(",", e.Labels)}]: {ex.Message}", ex); }
             labelled.Add(e);
         }
         if (maxFixShare is { } share) labelled = FixCap.Apply(labelled, share);

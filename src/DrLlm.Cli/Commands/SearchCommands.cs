@@ -46,6 +46,7 @@ public static class SearchCommands
             if (!resuming && outPath is not null && File.Exists(outPath) && new FileInfo(outPath).Length > 0)
                 throw new ArgumentException($"{outPath} exists: pass --resume to continue it, or choose another --out");
             if (r.GetValue(every) < 1) throw new ArgumentException("--checkpoint-every must be ≥ 1");
+            if (r.GetValue(n) < 1) throw new ArgumentException($"--n must be ≥ 1, got {r.GetValue(n)}");
             var options = new SearchOptions { Simulations = r.GetValue(sims) };
             if (r.GetValue(paperLabels)) options = SearchOptions.PaperLabels(options);
             options.Validate();
@@ -59,17 +60,27 @@ public static class SearchCommands
             var done = new List<ExampleSearchResult>();
             var doneIds = new HashSet<string>();
             if (resuming && File.Exists(outPath)) DropTornLastLine(outPath!);
+            // Every line already there must be a result for this model, or resuming would append to (and summarise) a
+            // file that mixes models; the check comes before anything is written.
             if (resuming && File.Exists(outPath))
-                foreach (var (line, i) in File.ReadLines(outPath!).Select((l, i) => (l, i)))
+                foreach (var (lineNo, e) in SearchResultLines.Read(outPath!, decoder.Config.NumLayers))
                 {
-                    if (string.IsNullOrWhiteSpace(line)) continue;
-                    var e = ParseLine(line, $"{outPath}:{i + 1}");
+                    if (!items.Any(i => i.Task == e.Task))
+                        throw new FormatException($"{outPath}:{lineNo}: a result for task '{e.Task}'; this run searches '{items[0].Task}' (choose another --out)");
+                    if (!doneIds.Add(e.Id)) throw new FormatException($"{outPath}: example '{e.Id}' has more than one result line");
                     done.Add(e);
-                    doneIds.Add(e.Id);
                 }
             string? checkpointFile = stateDir is null ? null : Path.Combine(stateDir, "current.json");
-            if (stateDir is not null) Directory.CreateDirectory(stateDir);
+            if (!resuming && checkpointFile is not null && File.Exists(checkpointFile))
+                throw new ArgumentException($"{checkpointFile} holds an interrupted search's checkpoint: pass --resume to continue it, or choose another --state");
             var pending = resuming && checkpointFile is not null && File.Exists(checkpointFile) ? ReadCheckpoint(checkpointFile) : null;
+            if (pending is not null)
+            {
+                ExampleSearch.CheckResumable(pending, decoder.Config.NumLayers, options, ExampleSearch.SeedFor(r.GetValue(seed), pending.ExampleId), checkpointFile!);
+                if (!items.Any(i => i.Id == pending.ExampleId))
+                    throw new ArgumentException($"{checkpointFile}: search checkpoint of example '{pending.ExampleId}', which this run does not search (pass the same --task, --split, --n and --seed, or choose another --state)");
+            }
+            if (stateDir is not null) Directory.CreateDirectory(stateDir);
 
             using var output = outPath is null ? null : new StreamWriter(outPath, append: true);
             var sw = Stopwatch.StartNew();
@@ -122,12 +133,13 @@ public static class SearchCommands
         var bytes = File.ReadAllBytes(path);
         if (bytes.Length == 0 || bytes[^1] == (byte)'\n') return;
         int keep = Array.LastIndexOf(bytes, (byte)'\n') + 1;
-        try
-        {
-            ParseLine(System.Text.Encoding.UTF8.GetString(bytes, keep, bytes.Length - keep), path);
-            File.AppendAllText(path, "\n");
-        }
-        catch (FormatException)
+        // Only a line that is not JSON at all counts as torn: a whole line that fails the result checks is refused later
+        // with its reason, never cut off.
+        bool whole;
+        try { using var _ = JsonDocument.Parse(bytes.AsMemory(keep)); whole = true; }
+        catch (JsonException) { whole = false; }
+        if (whole) File.AppendAllText(path, "\n");
+        else
         {
             Console.Error.WriteLine($"{path}: the last line was cut short by an interruption ({bytes.Length - keep} bytes); dropping it and searching that example again");
             using var f = new FileStream(path, FileMode.Open, FileAccess.Write);
@@ -163,16 +175,6 @@ public static class SearchCommands
             search_seconds = Math.Round(results.Sum(x => x.WallSeconds), 2),
             wall_seconds = Math.Round(wallSeconds, 2),
         });
-    }
-
-    private static ExampleSearchResult ParseLine(string line, string where)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<ExampleSearchResult>(line, Snake)
-                ?? throw new FormatException($"{where}: empty search result line");
-        }
-        catch (JsonException e) { throw new FormatException($"{where}: not a search result line ({e.Message})", e); }
     }
 
     /// <summary>Atomically replaces the checkpoint: a kill mid-write leaves the previous one intact.</summary>

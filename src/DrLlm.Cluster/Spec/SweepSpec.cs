@@ -5,7 +5,6 @@ using DrLlm.Routing.Routers;
 using DrLlm.Routing.Search;
 using DrLlm.Tasks;
 using DrLlm.Tasks.Loading;
-using YamlDotNet.RepresentationModel;
 
 namespace DrLlm.Cluster.Spec;
 
@@ -88,47 +87,15 @@ public sealed record SweepSpec(
     public static SweepSpec Load(string file)
     {
         if (!System.IO.File.Exists(file)) throw new FileNotFoundException($"{file}: no such sweep spec");
-        return Parse(System.IO.File.ReadAllText(file), file);
+        return Parse(SpecText.ReadFile(file), file);
     }
 
-    /// <summary>Parses JSON (text starting with '{') or YAML, then validates; <paramref name="source"/> names it in errors.</summary>
+    /// <summary>Parses JSON (text starting with '{') or YAML within <see cref="SpecText"/>'s limits, then validates; <paramref name="source"/> names it in errors.</summary>
     public static SweepSpec Parse(string text, string source)
     {
-        JsonNode? root;
-        try { root = text.TrimStart().StartsWith('{') ? JsonNode.Parse(text) : YamlToJson(text); }
-        catch (JsonException e) { throw new SpecException([$"{source}: not valid JSON ({e.Message})"]); }
-        catch (YamlDotNet.Core.YamlException e) { throw new SpecException([$"{source}: not valid YAML (line {e.Start.Line}: {e.Message})"]); }
+        JsonNode? root = SpecText.Parse(text, source);
         if (root is not JsonObject obj) throw new SpecException([$"{source}: the spec must be an object with name, models, tasks, …"]);
         return new Reader(source).Read(obj);
-    }
-
-    /// <summary>YAML → JSON: plain scalars become numbers, booleans or null where they read as such.</summary>
-    private static JsonNode? YamlToJson(string text)
-    {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(text));
-        if (stream.Documents.Count == 0) return null;
-        return Convert(stream.Documents[0].RootNode);
-
-        static JsonNode? Convert(YamlNode n) => n switch
-        {
-            YamlMappingNode m => new JsonObject(m.Children.Select(kv =>
-                KeyValuePair.Create(((YamlScalarNode)kv.Key).Value ?? "", Convert(kv.Value)))),
-            YamlSequenceNode s => new JsonArray([.. s.Children.Select(Convert)]),
-            YamlScalarNode sc when sc.Style is YamlDotNet.Core.ScalarStyle.Plain => Plain(sc.Value ?? ""),
-            YamlScalarNode sc => JsonValue.Create(sc.Value),
-            _ => null,
-        };
-
-        static JsonNode? Plain(string v)
-        {
-            if (v is "" or "~" or "null") return null;
-            if (v is "true" or "True") return JsonValue.Create(true);
-            if (v is "false" or "False") return JsonValue.Create(false);
-            if (long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l)) return JsonValue.Create(l);
-            if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return JsonValue.Create(d);
-            return JsonValue.Create(v);
-        }
     }
 
     /// <summary>Reads and checks every field, collecting all errors before failing.</summary>

@@ -26,7 +26,10 @@ public sealed record GgufVocab(
     /// no merges: id 0 "&lt;unk&gt;", the bos/eos ids "&lt;s&gt;"/"&lt;/s&gt;" as control tokens, the 256 byte tokens
     /// "&lt;0x00&gt;".."&lt;0xFF&gt;" from id 3 (LLaMA's layout, so any text can be tokenized by byte fallback), every other
     /// id "&lt;tok_N&gt;". All texts are unique and none is one llama.cpp recognises by name (e.g. "&lt;|im_end|&gt;"), so
-    /// no token id changes meaning. Ids that collide with bos/eos lose their byte token.
+    /// no token id changes meaning. Ids that collide with bos/eos lose their byte token. The slot of byte 0xC0, which
+    /// valid UTF-8 never holds, is the piece "▁" instead: SentencePiece writes spaces as "▁", and a space that only
+    /// byte tokens spell decodes to "▁" (llama.cpp turns "▁" back into a space in pieces only), so without it no text
+    /// with a space would round-trip. Any text round-trips once the vocabulary reaches byte 0xF4 (248 tokens).
     /// </summary>
     public static GgufVocab Placeholder(int size, int? bosTokenId, int? eosTokenId)
     {
@@ -34,6 +37,7 @@ public sealed record GgufVocab(
         var types = new int[size];
         for (int i = 0; i < size; i++) { tokens[i] = $"<tok_{i}>"; types[i] = Normal; }
         for (int b = 0; b < 256 && 3 + b < size; b++) { tokens[3 + b] = $"<0x{b:X2}>"; types[3 + b] = Byte; }
+        if (3 + 0xC0 < size) { tokens[3 + 0xC0] = "\u2581"; types[3 + 0xC0] = Normal; }
         if (size > 0) { tokens[0] = "<unk>"; types[0] = Unknown; }
         if (bosTokenId is int bos && bos >= 0 && bos < size) { tokens[bos] = "<s>"; types[bos] = Control; }
         if (eosTokenId is int eos && eos >= 0 && eos < size && eos != bosTokenId) { tokens[eos] = "</s>"; types[eos] = Control; }

@@ -29,7 +29,9 @@ internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDispo
         Ops.RmsNorm(new ReadOnlySpan<float>(x, rows * d), new ReadOnlySpan<float>(_model.Weights.FinalNorm, d),
             new Span<float>(_xn.Ptr, rows * d), d, _c.RmsNormEps);
         Linear(_xn.Ptr, rows, d, _model.Weights.LmHead, vocab, _logits.Ptr);
-        return new ReadOnlySpan<float>(_logits.Ptr, rows * vocab);
+        var logits = new ReadOnlySpan<float>(_logits.Ptr, rows * vocab);
+        FiniteValues.CheckLogits(logits, rows);
+        return logits;
     }
 
     /// <summary>

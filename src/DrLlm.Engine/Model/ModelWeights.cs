@@ -131,6 +131,7 @@ public sealed unsafe class ModelWeights : IDisposable
         float* mapped = _mapF32 ? _checkpoint.Tensors.TryMapF32(name) : null;
         if (mapped != null)
         {
+            FiniteValues.CheckTensor(new ReadOnlySpan<float>(mapped, (int)n), _checkpoint.Tensors.SourcePath, name);
             MappedBytes += n * 4;
             return mapped;
         }
@@ -148,7 +149,9 @@ public sealed unsafe class ModelWeights : IDisposable
         long offset = 0;
         for (int i = 0; i < names.Length; i++)
         {
-            _checkpoint.Tensors.ReadF32(names[i], new Span<float>(p + offset, (int)counts[i]));
+            var dst = new Span<float>(p + offset, (int)counts[i]);
+            _checkpoint.Tensors.ReadF32(names[i], dst);
+            FiniteValues.CheckTensor(dst, _checkpoint.Tensors.SourcePath, names[i]);
             offset += counts[i];
         }
         return p;

@@ -67,17 +67,29 @@ public sealed class ChatTemplate
         if (path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase)) return FromGguf(path);
         using var doc = HfSpecialTokens.ParseFile(path);
         var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new ModelFormatException($"{path}: must be a JSON object, not {root.ValueKind}");
         if (!root.TryGetProperty("chat_template", out var t) || t.ValueKind == JsonValueKind.Null) return null;
-        string source = t.ValueKind switch
+        string source, field = "chat_template";
+        string? bos, eos;
+        try
         {
-            JsonValueKind.String => t.GetString()!,
-            // Several named templates: [{"name": "default", "template": …}, {"name": "tool_use", …}].
-            JsonValueKind.Array => t.EnumerateArray().FirstOrDefault(x => x.TryGetProperty("name", out var n) && n.GetString() == "default")
-                is { ValueKind: JsonValueKind.Object } d ? d.GetProperty("template").GetString()!
-                : throw new ModelFormatException($"{path}: chat_template lists no template named 'default'"),
-            _ => throw new ModelFormatException($"{path}: chat_template is {t.ValueKind}, a string or a list of {{name, template}} expected"),
-        };
-        return Create(source, TokenText(root, "bos_token"), TokenText(root, "eos_token"), path);
+            source = t.ValueKind switch
+            {
+                JsonValueKind.String => t.GetString()!,
+                // Several named templates: [{"name": "default", "template": …}, {"name": "tool_use", …}].
+                JsonValueKind.Array => t.EnumerateArray().FirstOrDefault(x => x.ValueKind == JsonValueKind.Object && x.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String && n.GetString() == "default")
+                    is { ValueKind: JsonValueKind.Object } d ? d.GetProperty("template").GetString()!
+                    : throw new ModelFormatException($"{path}: chat_template lists no template named 'default'"),
+                _ => throw new ModelFormatException($"{path}: chat_template is {t.ValueKind}, a string or a list of {{name, template}} expected"),
+            };
+            field = "bos_token / eos_token";
+            (bos, eos) = (TokenText(root, "bos_token"), TokenText(root, "eos_token"));
+        }
+        catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException)
+        {
+            throw new ModelFormatException($"{path}: {field}: unexpected JSON ({e.Message})", e);
+        }
+        return Create(source, bos, eos, path);
     }
 
     static ChatTemplate? FromGguf(string path)

@@ -45,6 +45,7 @@ public static class GgufTokenizer
             case "llama":
                 // llama-vocab.cpp load: SPM defaults add_space_prefix, add_bos; tokenizer.ggml.add_space_prefix overrides.
                 bool prefixSpace = Flag("tokenizer.ggml.add_space_prefix") ?? true;
+                CheckByteFallback(vocab, file.Path);
                 encoder = new SpmEncoder(vocab, v.Scores.ToArray(), prefixSpace);
                 (addBos, addEos, strip, style) = (true, false, prefixSpace, DecodeStyle.SentencePiece);
                 break;
@@ -90,4 +91,22 @@ public static class GgufTokenizer
 
     static int? CheckId(int? id, int n, GgufFile file, string key) => id is null || (id >= 0 && id < n) ? id
         : throw new ModelFormatException($"{file.Path}: metadata '{key}' is {id}, outside the vocabulary (0..{n - 1})");
+
+    /// <summary>
+    /// A SentencePiece vocabulary falls back to &lt;0xXX&gt; byte tokens for text it has no piece for (llama.cpp does the
+    /// same and fails the same way without them). With some byte tokens but not every byte UTF-8 text can hold, some
+    /// texts cannot be tokenized at all (a vocabulary cut short, e.g. `drllm init-model --vocab 128`): refused at load,
+    /// so the command says the model has no usable tokenizer instead of failing on the first such character.
+    /// A vocabulary with no byte tokens at all is a SentencePiece model without byte fallback and is left alone.
+    /// </summary>
+    static void CheckByteFallback(Vocabulary vocab, string path)
+    {
+        // Bytes valid UTF-8 can contain: all but 0xC0, 0xC1 and 0xF5..0xFF.
+        var missing = Enumerable.Range(0, 0xF5).Where(b => b is not (0xC0 or 0xC1) && vocab[$"<0x{b:X2}>"] is null).ToList();
+        int present = Enumerable.Range(0, 256).Count(b => vocab[$"<0x{b:X2}>"] is not null);
+        if (present > 0 && missing.Count > 0)
+            throw new ModelFormatException($"{path}: the SentencePiece vocabulary ({vocab.Count} tokens) has byte tokens for {present} of the 256 bytes " +
+                $"and lacks {missing.Count} that UTF-8 text needs (<0x{missing[0]:X2}> first), so it cannot tokenize every text: " +
+                "this model has no usable tokenizer (give token ids with --tokens)");
+    }
 }

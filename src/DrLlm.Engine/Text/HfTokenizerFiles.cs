@@ -16,19 +16,43 @@ public static class HfTokenizerFiles
 {
     public static Tokenizer Load(string tokenizerJsonPath)
     {
+        // A field of the wrong JSON type (an array where an object belongs, a string for an id) surfaces from
+        // JsonElement as a bare InvalidOperationException or FormatException; it is reported here, once for the whole
+        // file, naming the part being read, rather than at each of the many accessors.
+        var at = new Part();
+        try { return Read(tokenizerJsonPath, at); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or KeyNotFoundException or IndexOutOfRangeException)
+        {
+            throw new ModelFormatException($"{at.File ?? tokenizerJsonPath}: {at.Field}: unexpected JSON ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Which part of which file <see cref="Read"/> is reading, for its errors.</summary>
+    private sealed class Part
+    {
+        public string Field = "the top level";
+        public string? File;
+    }
+
+    private static Tokenizer Read(string tokenizerJsonPath, Part at)
+    {
         using var doc = HfSpecialTokens.ParseFile(tokenizerJsonPath);
         var root = doc.RootElement;
         string src = tokenizerJsonPath;
+        if (root.ValueKind != JsonValueKind.Object) throw new ModelFormatException($"{src}: must be a JSON object (tokenizers' serialization), not {root.ValueKind}");
+        at.Field = "model";
         var model = Prop(root, "model", src);
         string type = model.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "BPE";
         if (type != "BPE")
             throw new ModelFormatException($"{src}: model.type is '{type}'; only BPE is supported");
 
+        at.Field = "model.vocab";
         // Vocabulary: model.vocab plus added_tokens (which may lie beyond it, e.g. Llama-3's 128000+).
         var vocabJson = Prop(model, "vocab", src);
         var byId = new Dictionary<int, string>();
         foreach (var p in vocabJson.EnumerateObject()) byId[p.Value.GetInt32()] = p.Name;
         var addedIds = new Dictionary<int, bool>();
+        at.Field = "added_tokens";
         if (root.TryGetProperty("added_tokens", out var addedJson) && addedJson.ValueKind == JsonValueKind.Array)
             foreach (var a in addedJson.EnumerateArray())
             {
@@ -47,6 +71,7 @@ public static class HfTokenizerFiles
         foreach (var (id, special) in addedIds) { isAdded[id] = true; isSpecial[id] = special; }
         var vocab = new Vocabulary(tokens, isAdded, isSpecial);
 
+        at.Field = "model.merges";
         var merges = new List<(string, string)>();
         if (model.TryGetProperty("merges", out var mergesJson) && mergesJson.ValueKind == JsonValueKind.Array)
         {
@@ -62,10 +87,13 @@ public static class HfTokenizerFiles
         }
         var bpe = Bpe.FromPairs(merges, vocab, src + " model.merges");
 
+        at.Field = "model.unk_token";
         int? unk = model.TryGetProperty("unk_token", out var u) && u.ValueKind == JsonValueKind.String ? vocab[u.GetString()!] : null;
         var normalizers = new List<Func<string, string>>();
+        at.Field = "normalizer";
         if (root.TryGetProperty("normalizer", out var norm)) AddNormalizer(norm, normalizers, src, "normalizer");
         var pre = new PreTokenizerSpec();
+        at.Field = "pre_tokenizer";
         if (root.TryGetProperty("pre_tokenizer", out var preJson)) ReadPreTokenizer(preJson, pre, src, "pre_tokenizer");
         var encoder = new BpeEncoder(vocab, bpe)
         {
@@ -80,14 +108,18 @@ public static class HfTokenizerFiles
             FuseUnk = Bool(model, "fuse_unk"),
         };
 
+        at.Field = "decoder";
         var (style, strip) = ReadDecoder(root.TryGetProperty("decoder", out var dec) ? dec : default, pre, src);
+        at.Field = "post_processor";
         var (prefix, suffix) = ReadPostProcessor(root.TryGetProperty("post_processor", out var post) ? post : default, vocab, src, "post_processor");
         var options = new TokenizerOptions { DecodeStyle = style, StripLeadingSpace = strip, PrefixIds = prefix, SuffixIds = suffix };
+        (at.Field, at.File) = ("tokenizer_config.json or generation_config.json beside it", tokenizerJsonPath);
         return new Tokenizer(vocab, encoder, HfSpecialTokens.Apply(options, vocab, Path.GetDirectoryName(Path.GetFullPath(tokenizerJsonPath))!));
     }
 
     internal static JsonElement Prop(JsonElement e, string name, string src) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) ? v
+        e.ValueKind != JsonValueKind.Object ? throw new ModelFormatException($"{src}: field '{name}' is looked up in a JSON {e.ValueKind}, not an object")
+        : e.TryGetProperty(name, out var v) ? v
         : throw new ModelFormatException($"{src}: field '{name}' is missing");
 
     static bool Bool(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.True;

@@ -37,6 +37,10 @@ public sealed record BaseModelIdentity(string Name, string Sha256, int HiddenSiz
         return Convert.ToHexStringLower(SHA256.HashData(s));
     }
 
+    /// <summary>The same weights and shape (the name is only a label: a copied or renamed model is the same model).</summary>
+    public bool SameWeights(BaseModelIdentity other) =>
+        Sha256 == other.Sha256 && HiddenSize == other.HiddenSize && NumBlocks == other.NumBlocks;
+
     public override string ToString() => $"{Name} (sha256 {Sha256[..Math.Min(12, Sha256.Length)]}…, d {HiddenSize}, {NumBlocks} blocks)";
 }
 
@@ -108,14 +112,31 @@ public static class RouterCheckpoint
         if (!File.Exists(json)) throw new FileNotFoundException($"{json}: router metadata not found");
         if (!File.Exists(weights)) throw new FileNotFoundException($"{weights}: router weights not found");
         var meta = RouterJson.Read<RouterMetadata>(json);
-        if (meta.BaseModel is null || meta.ClassWeights is null || meta.NumBlocks < 1 || meta.HiddenSize < 1 || meta.RouterHidden < 1 || meta.Windows < 1)
-            throw new ModelFormatException($"{json}: incomplete router metadata (base_model, class_weights, num_blocks, hidden_size, router_hidden, windows are required)");
+        if (meta.BaseModel?.Sha256 is null || meta.ClassWeights is null || meta.NumBlocks < 1 || meta.HiddenSize < 1 || meta.RouterHidden < 1 || meta.Windows < 1)
+            throw new ModelFormatException($"{json}: incomplete router metadata (base_model with its sha256, class_weights, num_blocks, hidden_size, router_hidden, windows are required)");
+        if (meta.Metrics?.Any(m => m is null) == true) // element nulls escape the serializer's nullability check
+            throw new ModelFormatException($"{json}: metrics holds a null entry; each is one epoch's metrics");
+        if (meta.ClassWeights.Length != Router.Classes)
+            throw new ModelFormatException($"{json}: class_weights has {meta.ClassWeights.Length} values; expected {Router.Classes} (skip, execute, repeat)");
+        // The sizes decide an allocation before any tensor is read: they must describe no more weights than the file
+        // holds (an edited or corrupt routers.json would otherwise ask for an absurd buffer or overflow its size).
+        long perRouter = (long)meta.RouterHidden * meta.HiddenSize + meta.RouterHidden + (long)Router.Classes * meta.RouterHidden + Router.Classes;
+        double total = (double)perRouter * meta.NumBlocks; // a double: the product of absurd sizes overflows a long
+        long available = new FileInfo(weights).Length / sizeof(float);
+        if (total > available || total > Array.MaxLength)
+            throw new ModelFormatException($"{json}: num_blocks {meta.NumBlocks}, hidden_size {meta.HiddenSize} and router_hidden {meta.RouterHidden} " +
+                $"describe {total:N0} router weights; {weights} holds at most {available:N0}");
+        if ((long)meta.Windows * meta.RouterHidden > int.MaxValue)
+            throw new ModelFormatException($"{json}: windows {meta.Windows} × router_hidden {meta.RouterHidden} is too large for the routers' buffers");
         if (expectedBase is not null)
         {
             var b = meta.BaseModel;
-            if (b.Sha256 != expectedBase.Sha256 || b.HiddenSize != expectedBase.HiddenSize || b.NumBlocks != expectedBase.NumBlocks
-                || meta.HiddenSize != expectedBase.HiddenSize || meta.NumBlocks != expectedBase.NumBlocks)
+            if (!b.SameWeights(expectedBase) || meta.HiddenSize != expectedBase.HiddenSize || meta.NumBlocks != expectedBase.NumBlocks)
                 throw new RouterMismatchException($"{json}: routers were trained for base model {b}; the model given is {expectedBase}");
+            // The trainer state beside the routers records the model the weights were actually trained on; routers.json
+            // disagreeing with it means the set was relabelled (e.g. a resume onto another model by an older drllm).
+            if (RouterTrainer.BaseModelOfState(dir) is { } trained && !trained.SameWeights(b))
+                throw new RouterMismatchException($"{json}: names base model {b}, but {RouterTrainer.StateFile} beside it was trained on {trained}");
         }
 
         int L = meta.NumBlocks, d = meta.HiddenSize, h = meta.RouterHidden;

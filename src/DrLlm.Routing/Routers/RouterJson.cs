@@ -10,6 +10,9 @@ internal static class RouterJson
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        // A null where the record says a value belongs (an edited or damaged file) is a JSON error naming the path, not a
+        // NullReferenceException wherever the field is first used.
+        RespectNullableAnnotations = true,
     };
 
     public static T Read<T>(string path)

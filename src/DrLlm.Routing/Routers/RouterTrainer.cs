@@ -75,8 +75,10 @@ public sealed class RouterTrainer
     /// that epoch (an interruption, for tests and for spreading a run over sessions). <paramref name="epochDone"/> gets
     /// each epoch's metrics as soon as its validation is done.
     /// </summary>
+    /// <paramref name="baseModel"/>, when given, is saved in the state and a resume refuses a state saved for another
+    /// model: the saved weights were trained on that model's hidden states and mean nothing on this one's.
     public RouterTrainingResult Train(string? stateDir = null, bool resume = false, Action<RouterProgress>? progress = null,
-        int? stopAfterEpoch = null, Action<EpochMetrics>? epochDone = null)
+        int? stopAfterEpoch = null, Action<EpochMetrics>? epochDone = null, BaseModelIdentity? baseModel = null)
     {
         int L = _f.NumBlocks, d = _f.Dim, P = Router.ParameterCount(d, _o.Hidden);
         var routers = RouterSet.Create(L, d, _o.Seed, _o.Hidden, _o.Windows, (float[])InputScales.Clone());
@@ -87,7 +89,7 @@ public sealed class RouterTrainer
         if (resume)
         {
             if (stateDir is null) throw new ArgumentException("resume needs a state directory");
-            (step, firstEpoch) = LoadState(stateDir, routers, m, v, history);
+            (step, firstEpoch) = LoadState(stateDir, routers, m, v, history, baseModel);
         }
         int totalSteps = _o.TotalSteps(TrainIndices.Length), warm = Math.Min(_o.EffectiveWarmup(totalSteps), totalSteps);
 
@@ -129,7 +131,7 @@ public sealed class RouterTrainer
             var val = Evaluate(routers, ValidationIndices, out double valLoss, byBlock);
             history.Add(new EpochMetrics(epoch, lossSum / seen.Total, seen.ClassAccuracy(), valLoss, val.Accuracy,
                 val.MacroF1(), val.ClassAccuracy(), val.Confusion, byBlock.Select(b => b.Confusion).ToArray()));
-            if (stateDir is not null) SaveState(stateDir, routers, m, v, step, epoch, history);
+            if (stateDir is not null) SaveState(stateDir, routers, m, v, step, epoch, history, baseModel);
             epochDone?.Invoke(history[^1]);
         }
         return new RouterTrainingResult(routers, ClassWeights, TrainClassCounts, history, TrainIndices.Length,
@@ -201,9 +203,28 @@ public sealed class RouterTrainer
         return a;
     }
 
-    private sealed record TrainerState(int EpochsDone, int Step, RouterTrainingOptions Options, int Examples, List<EpochMetrics> History);
+    /// <summary>The trainer's JSON state. <see cref="BaseModel"/> is null in states saved before it existed, and by callers that pass none.</summary>
+    private sealed record TrainerState(int EpochsDone, int Step, RouterTrainingOptions Options, int Examples, List<EpochMetrics> History,
+        BaseModelIdentity? BaseModel = null, string? ExamplesSha256 = null);
 
-    private void SaveState(string dir, RouterSet routers, float[] m, float[] v, int step, int epoch, List<EpochMetrics> history)
+    /// <summary>
+    /// SHA-256 of the training examples in order (ids, prompt tokens, labels): a resume on another label file with the
+    /// same number of examples would otherwise continue the saved run on different data without a word.
+    /// </summary>
+    public static string Fingerprint(IReadOnlyList<RouterExample> examples)
+    {
+        using var h = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var e in examples)
+        {
+            h.AppendData(System.Text.Encoding.UTF8.GetBytes(e.Id + "\n"));
+            h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(e.Prompt.AsSpan()));
+            h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(e.Labels.AsSpan()));
+            h.AppendData("\n"u8);
+        }
+        return Convert.ToHexStringLower(h.GetHashAndReset());
+    }
+
+    private void SaveState(string dir, RouterSet routers, float[] m, float[] v, int step, int epoch, List<EpochMetrics> history, BaseModelIdentity? baseModel)
     {
         Directory.CreateDirectory(dir);
         long[] shape = [routers.Parameters.Length];
@@ -211,7 +232,8 @@ public sealed class RouterTrainer
         // Written to temporary names and moved, so an interruption mid-save leaves the previous epoch's state whole.
         HfCheckpointWriter.WriteSafeTensors(weights + ".tmp",
             [("parameters", shape, routers.Parameters), ("adam.m", shape, m), ("adam.v", shape, v)], TensorDType.F32);
-        File.WriteAllText(json + ".tmp", JsonSerializer.Serialize(new TrainerState(epoch, step, _o, _f.Count, history), RouterJson.Options));
+        File.WriteAllText(json + ".tmp", JsonSerializer.Serialize(new TrainerState(epoch, step, _o, _f.Count, history, baseModel,
+            baseModel is null ? null : Fingerprint(_f.Examples)), RouterJson.Options));
         File.Move(weights + ".tmp", weights, overwrite: true);
         File.Move(json + ".tmp", json, overwrite: true);
     }
@@ -219,19 +241,46 @@ public sealed class RouterTrainer
     /// <summary>
     /// Checks that the training state in <paramref name="dir"/> can be resumed with <paramref name="options"/> on
     /// <paramref name="examples"/> labelled examples (same settings, same example count); throws naming the file if
-    /// not. Cheap: callers run it before the teacher-forced feature pass.
+    /// not. With <paramref name="baseModel"/>, the state must have been saved for that model. Cheap: callers run it
+    /// before the teacher-forced feature pass.
     /// </summary>
-    public static void CheckResumable(string dir, RouterTrainingOptions options, int examples) => ReadState(dir, options, examples);
+    /// With <paramref name="examplesSha256"/> (<see cref="Fingerprint"/>), a state that recorded its examples must have
+    /// been saved for the same ones.
+    public static void CheckResumable(string dir, RouterTrainingOptions options, int examples, BaseModelIdentity? baseModel = null,
+        string? examplesSha256 = null) => ReadState(dir, options, examples, baseModel, examplesSha256);
 
-    private static TrainerState ReadState(string dir, RouterTrainingOptions options, int examples)
+    /// <summary>The base model the trainer state in <paramref name="dir"/> was saved for; null when there is no state or it names none.</summary>
+    public static BaseModelIdentity? BaseModelOfState(string dir)
+    {
+        string json = Path.Combine(dir, StateFile);
+        return File.Exists(json) ? RouterJson.Read<TrainerState>(json).BaseModel : null;
+    }
+
+    private static TrainerState ReadState(string dir, RouterTrainingOptions options, int examples, BaseModelIdentity? baseModel,
+        string? examplesSha256)
     {
         string json = Path.Combine(dir, StateFile);
         if (!File.Exists(json)) throw new FileNotFoundException($"{json}: no router training state to resume from");
         var state = RouterJson.Read<TrainerState>(json);
+        if (state.Options is null || state.History is null || state.History.Any(h => h is null))
+            throw new ModelFormatException($"{json}: incomplete router training state (options and history are required)");
+        if (state.EpochsDone < 1 || state.EpochsDone > state.Options.Epochs || state.Step < 1 || state.History.Count != state.EpochsDone)
+            throw new ModelFormatException($"{json}: epochs_done {state.EpochsDone}, step {state.Step} and {state.History.Count} history entries " +
+                "do not describe a saved training (at least one epoch, one step, one history entry per epoch)");
         if (state.Options != options)
             throw new ArgumentException($"{json}: saved with {Differences(state.Options, options)} — resume needs the same settings");
         if (state.Examples != examples)
             throw new ArgumentException($"{json}: saved for {state.Examples} examples; this run has {examples}");
+        if (baseModel is not null)
+        {
+            if (state.BaseModel is null)
+                throw new RouterMismatchException($"{json}: the saved training names no base model (saved by an older drllm), so it cannot be checked against {baseModel}; train into another --out");
+            if (!state.BaseModel.SameWeights(baseModel))
+                throw new RouterMismatchException($"{json}: the saved training is for base model {state.BaseModel}; the model given is {baseModel}");
+        }
+        if (examplesSha256 is not null && state.ExamplesSha256 is not null && state.ExamplesSha256 != examplesSha256)
+            throw new ArgumentException($"{json}: saved for other training examples (sha256 {state.ExamplesSha256[..12]}…; these give {examplesSha256[..12]}…): " +
+                "resume needs the same label file");
         return state;
     }
 
@@ -245,10 +294,11 @@ public sealed class RouterTrainer
         return $"{List(a)}; this run has {List(b)}";
     }
 
-    private (int Step, int FirstEpoch) LoadState(string dir, RouterSet routers, float[] m, float[] v, List<EpochMetrics> history)
+    private (int Step, int FirstEpoch) LoadState(string dir, RouterSet routers, float[] m, float[] v, List<EpochMetrics> history,
+        BaseModelIdentity? baseModel)
     {
         string weights = Path.Combine(dir, StateWeightsFile);
-        var state = ReadState(dir, _o, _f.Count);
+        var state = ReadState(dir, _o, _f.Count, baseModel, baseModel is null ? null : Fingerprint(_f.Examples));
         using var file = SafeTensorsFile.Open(weights);
         foreach (var (name, dst) in new[] { ("parameters", routers.Parameters), ("adam.m", m), ("adam.v", v) })
         {

@@ -48,6 +48,21 @@ public static class ExampleSearch
         return h;
     }
 
+    /// <summary>
+    /// Refuses a checkpoint that the run about to continue it did not make: another model (block count), other search
+    /// settings or another seed would each continue a different search than the one saved, and label the example with
+    /// a path it never searched. <paramref name="source"/> names the checkpoint in the error.
+    /// </summary>
+    public static void CheckResumable(SearchCheckpoint c, int numBlocks, SearchOptions options, ulong seed, string source)
+    {
+        if (c.State.NumBlocks != numBlocks)
+            throw new ArgumentException($"{source}: search checkpoint of example '{c.ExampleId}' was made for a {c.State.NumBlocks}-block model; this model has {numBlocks} blocks");
+        if (c.State.Options != options)
+            throw new ArgumentException($"{source}: search checkpoint of example '{c.ExampleId}' was made with other search settings ({c.State.Options}); this run has {options}");
+        if (c.Seed != seed)
+            throw new ArgumentException($"{source}: search checkpoint of example '{c.ExampleId}' was made with search seed {c.Seed}; this run's seed gives {seed} (pass the same --seed)");
+    }
+
     public static ExampleSearchResult Run(TaskEvaluator evaluator, SessionPool sessions, TaskItem item,
         SearchOptions options, ulong seed, SearchCheckpoint? resumeFrom = null,
         Action<SearchCheckpoint>? checkpoint = null, int checkpointEvery = 5)
@@ -70,6 +85,7 @@ public static class ExampleSearch
     {
         if (resumeFrom is not null && resumeFrom.ExampleId != item.Id)
             throw new ArgumentException($"search checkpoint is for example '{resumeFrom.ExampleId}', not '{item.Id}'");
+        if (resumeFrom is not null) CheckResumable(resumeFrom, numBlocks, options, seed, "search checkpoint");
         var tree = resumeFrom is null ? new SearchTree(numBlocks, options, seed) : SearchTree.Resume(resumeFrom.State);
         long runs0 = resumeFrom?.BlockRuns ?? 0, saved0 = resumeFrom?.BlockRunsSaved ?? 0;
         double wall0 = resumeFrom?.WallSeconds ?? 0;

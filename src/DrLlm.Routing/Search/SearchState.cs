@@ -61,11 +61,18 @@ public sealed class SearchState
         catch (JsonException e) { throw new FormatException($"{source}: search state is not valid JSON ({e.Message})", e); }
         if (s is null) throw new FormatException($"{source}: search state is empty");
         if (s.Version != FormatVersion) throw new FormatException($"{source}: search state version {s.Version}; this build reads {FormatVersion}");
+        // "required" only asks the JSON to name a field; a null there would surface later as a NullReferenceException.
+        if (s.Options is null || s.Nodes is null || s.Memo is null)
+            throw new FormatException($"{source}: search state fields 'options', 'nodes' and 'memo' must not be null");
+        if (s.NumBlocks is < 1 or > 4096) throw new FormatException($"{source}: search state num_blocks is {s.NumBlocks}; expected 1..4096");
+        if (s.Simulations < 0) throw new FormatException($"{source}: search state simulations is {s.Simulations}; expected ≥ 0");
         if (s.Nodes.Count == 0) throw new FormatException($"{source}: search state has no root node");
         if (s.Rng is not { Length: 4 }) throw new FormatException($"{source}: search state rng must have 4 words");
         for (int i = 0; i < s.Nodes.Count; i++)
         {
             var n = s.Nodes[i];
+            if (n is null || n.Steps is null) throw new FormatException($"{source}: search state node {i} is null or has no 'steps'");
+            if (n.Visits < 0) throw new FormatException($"{source}: search state node {i} has {n.Visits} visits; expected ≥ 0");
             if (n.Parent >= i || (i == 0) != (n.Parent == -1))
                 throw new FormatException($"{source}: node {i} has parent {n.Parent}; parents precede children and only node 0 is the root");
             n.Path = ReadPath(() => LayerPath.Create(n.Steps, s.NumBlocks), $"node {i}");
@@ -75,13 +82,14 @@ public sealed class SearchState
         if (s.PendingStop is { } p && (p.Parent < 0 || p.Parent >= s.Nodes.Count || s.Nodes[p.Parent].Children is null))
             throw new FormatException($"{source}: the pending stop waits on node {p.Parent}, which is not an expanded node");
         foreach (var key in s.Memo.Keys) ReadPath(() => LayerPath.Parse(key, s.NumBlocks), $"memo entry '{key}'");
-        s.Options.Validate();
+        try { s.Options.Validate(); }
+        catch (ArgumentException e) { throw new FormatException($"{source}: search state options: {e.Message}", e); }
         return s;
 
         LayerPath ReadPath(Func<LayerPath> read, string what)
         {
             try { return read(); }
-            catch (ArgumentException e) { throw new FormatException($"{source}: {what} is not a layer path of {s.NumBlocks} blocks ({e.Message})", e); }
+            catch (Exception e) when (e is ArgumentException or FormatException) { throw new FormatException($"{source}: {what} is not a layer path of {s.NumBlocks} blocks ({e.Message})", e); }
         }
     }
 }

@@ -15,7 +15,7 @@ public static class RecordReader
     {
         if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such data file", file);
         if (file.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) return ReadCsv(file, csvHasHeader);
-        var text = File.ReadAllText(file, Encoding.UTF8);
+        var text = ReadBounded(file);
         var first = text.AsSpan().TrimStart().TrimStart('\uFEFF');
         if (first.Length > 0 && first[0] == '[') return ReadArray(file, text);
         if (first.Length > 0 && first[0] == '{' && first.TrimEnd().Contains('\n') && OneObject(file, text) is { } whole) return [whole];
@@ -36,6 +36,27 @@ public static class RecordReader
             return new Record(file, line, doc.RootElement.Clone(), null);
         }
         catch (JsonException) { return null; }
+    }
+
+    /// <summary>Characters a JSON / JSONL data file may hold: more than any benchmark file, well within a .NET string.</summary>
+    public const int MaxChars = 1 << 30;
+
+    /// <summary>
+    /// The whole file as text, refused once it passes <see cref="MaxChars"/>: a file too large (or a device such as
+    /// /dev/zero, whose size reads 0) would otherwise end in an out-of-memory crash.
+    /// </summary>
+    public static string ReadBounded(string file, int maxChars = MaxChars)
+    {
+        using var reader = new StreamReader(file, Encoding.UTF8);
+        var text = new StringBuilder();
+        var buffer = new char[1 << 16];
+        for (int n; (n = reader.Read(buffer)) > 0;)
+        {
+            if (text.Length + (long)n > maxChars)
+                throw new TaskFormatException(file, 1, null, $"the file holds more than {maxChars:N0} characters; split it (or use CSV, which is read as a stream)");
+            text.Append(buffer, 0, n);
+        }
+        return text.ToString();
     }
 
     private static IEnumerable<Record> ReadLines(string file, string text)

@@ -122,6 +122,39 @@ public sealed class RouterCheckpointTests : IDisposable
         Assert.Contains("shape", e.Message);
     }
 
+    [Theory]
+    [InlineData("\"hidden_size\": 32", "\"hidden_size\": 2000000000")]
+    [InlineData("\"router_hidden\": 16", "\"router_hidden\": 2147483647")]
+    [InlineData("\"num_blocks\": 6", "\"num_blocks\": 2147483647")]
+    public void Absurd_sizes_in_the_metadata_are_refused_before_anything_is_allocated(string field, string absurd)
+    {
+        var set = RouterSet.Create(6, 32, seed: 4, hidden: 16);
+        RouterCheckpoint.Save(_dir, set, Meta(set));
+        string json = Path.Combine(_dir, RouterCheckpoint.MetadataFile);
+        var text = File.ReadAllText(json);
+        Assert.Contains(field, text);
+        File.WriteAllText(json, text.Replace(field, absurd));
+        var e = Assert.Throws<ModelFormatException>(() => RouterCheckpoint.Load(_dir));
+        Assert.Contains($"{json}: num_blocks", e.Message);
+        Assert.Contains("router weights; ", e.Message);
+    }
+
+    [Theory]
+    [InlineData("\"sha256\": \"aaaa", "\"sha256\": null, \"x\": \"aaaa", "'Sha256'")]
+    [InlineData("\"metrics\": [", "\"metrics\": [null, ", "metrics holds a null entry")]
+    public void Nulls_in_the_metadata_are_named_not_a_null_reference_later(string field, string edited, string expected)
+    {
+        var set = RouterSet.Create(6, 32, seed: 4, hidden: 16);
+        RouterCheckpoint.Save(_dir, set, Meta(set));
+        string json = Path.Combine(_dir, RouterCheckpoint.MetadataFile);
+        var text = File.ReadAllText(json);
+        Assert.Contains(field, text);
+        File.WriteAllText(json, text.Replace(field, edited));
+        var e = Assert.Throws<ModelFormatException>(() => RouterCheckpoint.Load(_dir, Base));
+        Assert.StartsWith(json, e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
     [Fact]
     public void Base_model_identity_is_the_sha256_of_the_weights()
     {
