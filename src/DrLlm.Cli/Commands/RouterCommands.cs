@@ -127,6 +127,27 @@ public static class RouterCommands
         return cmd;
     }
 
+    /// <summary>
+    /// The search result lines of a file given without its model: the block count is that of the first line with labels,
+    /// and every line is checked against it (SearchResultLines), so two files of different models cannot be compared.
+    /// </summary>
+    private static IEnumerable<ExampleSearchResult> ReadSearchResults(string file)
+    {
+        if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such search result file");
+        int blocks = 0;
+        foreach (var line in File.ReadLines(file))
+        {
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            try
+            {
+                if (System.Text.Json.Nodes.JsonNode.Parse(line) is System.Text.Json.Nodes.JsonObject o && o["labels"] is System.Text.Json.Nodes.JsonArray a)
+                { blocks = a.Count; break; }
+            }
+            catch (JsonException) { break; } // SearchResultLines names the line
+        }
+        return SearchResultLines.Read(file, Math.Max(blocks, 1)).Select(x => x.Result);
+    }
+
     /// <summary>Recall per class as "skip 62% exec 67% repeat n/a" (n/a: no label of that class).</summary>
     private static string ClassAccuracy(double[] recall) =>
         string.Join(" ", new[] { "skip", "exec", "repeat" }.Select((name, c) => $"{name} {(double.IsNaN(recall[c]) ? "n/a" : $"{recall[c] * 100:F0}%")}"));

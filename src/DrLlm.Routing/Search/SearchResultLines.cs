@@ -39,9 +39,10 @@ public static class SearchResultLines
             throw new FormatException($"{where}: 'best_path' and 'labels' must both be null (no correct path) or both be set");
         if (e.BestPath is not null)
         {
-            try { LayerPath.Create(e.BestPath, numBlocks); }
+            LayerPath path;
+            try { path = LayerPath.Create(e.BestPath, numBlocks); }
             catch (ArgumentException x) { throw new FormatException($"{where}: 'best_path' [{string.Join(",", e.BestPath)}] is not a path of this {numBlocks}-block model: {x.Message}", x); }
-            var expected = PathActions.Labels(e.BestPath, numBlocks);
+            var expected = path.BlockCounts();
             if (!e.Labels!.SequenceEqual(expected))
                 throw new FormatException($"{where}: 'labels' must be {numBlocks} values, the per-block counts of best_path [{string.Join(",", expected)}], got [{string.Join(",", e.Labels!)}]");
         }
