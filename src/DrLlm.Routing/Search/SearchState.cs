@@ -89,7 +89,7 @@ public sealed class SearchState
         LayerPath ReadPath(Func<LayerPath> read, string what)
         {
             try { return read(); }
-            catch (Exception e) when (e is ArgumentException or FormatException) { throw new FormatException($"{source}: {what} is not a layer path of {s.NumBlocks} blocks ({e.Message})", e); }
+            catch (Exception e) when (e is ArgumentException or FormatException) { throw new FormatException($"{source}: search state {what} is not a layer path of {s.NumBlocks} blocks ({e.Message})", e); }
         }
     }
 }
