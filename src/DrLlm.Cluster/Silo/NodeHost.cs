@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DrLlm.Cluster.Data;
 using DrLlm.Cluster.Hosts;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace DrLlm.Cluster.Silo;
@@ -36,6 +37,10 @@ public static class NodeHost
         builder.AddDrLlmNode(options, node, store, hosts);
         using var host = builder.Build();
         await host.StartAsync(CancellationToken.None);
+        // One call to each local ModelHost grain: the first activation on a silo pays for loading and compiling the
+        // activation path (hundreds of ms on a busy machine); paid here, not by the first work grain placed here.
+        var grains = host.Services.GetRequiredService<IGrainFactory>();
+        foreach (var model in loaded.Keys) await grains.GetGrain<Grains.IModelHostGrain>(GrainKeys.ModelHost(model, node.Id)).Info();
         node.Log($"silo active at {options.Advertise}; serving: {(loaded.Count == 0 ? "no model" : string.Join(", ", loaded.Keys.Select(m => "model " + m)))}");
         try { await Task.Delay(Timeout.Infinite, stop); } catch (OperationCanceledException) { }
 
