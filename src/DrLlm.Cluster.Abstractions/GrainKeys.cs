@@ -30,6 +30,13 @@ public static class GrainKeys
         return at > 0 && key.IndexOf('/') < 0 ? key[(at + 1)..] : null;
     }
 
+    /// <summary>The kind of a work key ("{model}/{kind}/{id}": tree, train or eval).</summary>
+    public static string KindOf(string key)
+    {
+        int first = key.IndexOf('/'), last = key.LastIndexOf('/');
+        return first > 0 && last > first ? key[(first + 1)..last] : throw new FormatException($"grain key '{key}' is not MODEL/KIND/ID");
+    }
+
     /// <summary>The row id at the end of a work key ("{model}/{kind}/{id}").</summary>
     public static long IdOf(string key)
     {

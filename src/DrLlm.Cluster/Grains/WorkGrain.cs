@@ -9,8 +9,8 @@ namespace DrLlm.Cluster.Grains;
 
 /// <summary>
 /// What the three work grains share. <see cref="Start"/> launches the work on a thread of its own (it blocks on the
-/// model; the Orleans scheduler never runs it), after taking one of the model host's slots, and returns; the grain keeps
-/// answering <see cref="Progress"/>. A keep-alive timer holds the activation while the work runs. When the activation
+/// model; the Orleans scheduler never runs it) and returns; the work claims its row, then waits for one of the model
+/// host's slots (<see cref="TakeSlot"/>); the grain keeps answering <see cref="Progress"/>. A keep-alive timer holds the activation while the work runs. When the activation
 /// goes (the silo leaves, or is shutting down) the work is told to stop, checkpoints and hands its row back as pending.
 /// Every write of the work is fenced by the row's attempt counter, bumped when the work claims the row, so a superseded
 /// activation (its silo presumed dead while still finishing a turn) can never overwrite its successor's checkpoint.
@@ -43,7 +43,7 @@ public abstract class WorkGrain(ClusterStore store, ModelHosts hosts, SiloNode n
         var host = hosts.Get(Model) ?? throw new InvalidOperationException($"{Key}: node {node.Id} does not host model '{Model}'");
         _stop = CancellationTokenSource.CreateLinkedTokenSource(node.Leaving);
         var stop = _stop.Token;
-        _work = Task.Run(() => RunInSlot(host, stop)); // off the activation's scheduler, from the first line
+        _work = Task.Run(() => RunOffScheduler(host, stop)); // off the activation's scheduler, from the first line
         _keepAlive ??= this.RegisterGrainTimer(() =>
         {
             if (_work is { IsCompleted: true }) { _keepAlive?.Dispose(); _keepAlive = null; }
@@ -52,7 +52,7 @@ public abstract class WorkGrain(ClusterStore store, ModelHosts hosts, SiloNode n
         return Task.CompletedTask;
     }
 
-    private async Task RunInSlot(IModelHost host, CancellationToken stop)
+    private async Task RunOffScheduler(IModelHost host, CancellationToken stop)
     {
         try
         {

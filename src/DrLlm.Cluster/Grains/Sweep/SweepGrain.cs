@@ -197,7 +197,7 @@ public sealed class SweepGrain(ClusterStore store, SiloNode node, IClusterMember
                 if (runsOnLiveSilo && poke) calls.Add(Call(w, hint: null));
                 continue;
             }
-            if (w.Key.Contains($"/{GrainKeys.TreeKind}/") && w.Executions >= MaxExecutions)
+            if (GrainKeys.KindOf(w.Key) == GrainKeys.TreeKind && w.Executions >= MaxExecutions)
             {
                 var reason = $"search tree {GrainKeys.IdOf(w.Key)} gave up after {w.Executions} executions{(w.Error is null ? "" : $": {w.Error}")}";
                 await store.Exec("update search_trees set status = 'failed', error = $2, updated_at = now() where id = $1 and status in ('pending', 'running')",
@@ -245,7 +245,7 @@ public sealed class SweepGrain(ClusterStore store, SiloNode node, IClusterMember
     }
 
     /// <summary>The work grain a key names, by its kind.</summary>
-    private IWorkGrain WorkGrainFor(string key) => key.Split('/')[1] switch
+    private IWorkGrain WorkGrainFor(string key) => GrainKeys.KindOf(key) switch
     {
         GrainKeys.TreeKind => GrainFactory.GetGrain<ISearchTreeGrain>(key),
         GrainKeys.TrainKind => GrainFactory.GetGrain<ITrainingJobGrain>(key),
