@@ -9,6 +9,8 @@ namespace DrLlm.Pretrain.Tests;
 /// </summary>
 public unsafe class LayerGradientTests
 {
+    private static readonly WorkerPool Pool = new(2);
+
     [Fact]
     public void Linear_backward_matches_finite_differences()
     {
@@ -17,11 +19,11 @@ public unsafe class LayerGradientTests
         double Loss()
         {
             var y = new float[n * outDim];
-            fixed (float* py = y, px = x, pw = w) Layers.LinearForward(py, px, pw, n, inDim, outDim);
+            fixed (float* py = y, px = x, pw = w) Layers.LinearForward(Pool, py, px, pw, n, inDim, outDim);
             return Dot(y, r);
         }
         float[] dx = new float[x.Length], dw = new float[w.Length];
-        fixed (float* pdx = dx, pdw = dw, pr = r, px = x, pw = w) Layers.LinearBackward(pdx, pdw, pr, px, pw, n, inDim, outDim);
+        fixed (float* pdx = dx, pdw = dw, pr = r, px = x, pw = w) Layers.LinearBackward(Pool, pdx, pdw, pr, px, pw, n, inDim, outDim);
         Compare("linear dx", x, dx, Loss);
         Compare("linear dw", w, dw, Loss);
     }
@@ -94,14 +96,14 @@ public unsafe class LayerGradientTests
         {
             var o = new float[r.Length];
             var p = new float[probs.Length];
-            fixed (float* po = o, pp = p, pq = q, pk = k, pv = v) Layers.AttentionForward(po, pp, pq, pk, pv, b, t, heads, kvHeads, hd);
+            fixed (float* po = o, pp = p, pq = q, pk = k, pv = v) Layers.AttentionForward(Pool, po, pp, pq, pk, pv, b, t, heads, kvHeads, hd);
             return Dot(o, r);
         }
         var o0 = new float[r.Length];
-        fixed (float* po = o0, pp = probs, pq = q, pk = k, pv = v) Layers.AttentionForward(po, pp, pq, pk, pv, b, t, heads, kvHeads, hd);
+        fixed (float* po = o0, pp = probs, pq = q, pk = k, pv = v) Layers.AttentionForward(Pool, po, pp, pq, pk, pv, b, t, heads, kvHeads, hd);
         float[] dq = new float[q.Length], dk = new float[k.Length], dv = new float[v.Length], scratch = new float[b * kvHeads * t * t];
         fixed (float* pdq = dq, pdk = dk, pdv = dv, ps = scratch, pr = r, pp = probs, pq = q, pk = k, pv = v)
-            Layers.AttentionBackward(pdq, pdk, pdv, ps, pr, pp, pq, pk, pv, b, t, heads, kvHeads, hd);
+            Layers.AttentionBackward(Pool, pdq, pdk, pdv, ps, pr, pp, pq, pk, pv, b, t, heads, kvHeads, hd);
         Compare("attention dq", q, dq, Loss);
         Compare("attention dk", k, dk, Loss);
         Compare("attention dv", v, dv, Loss);
@@ -113,9 +115,9 @@ public unsafe class LayerGradientTests
         const int b = 1, t = 4, h = 2, hd = 4;
         float[] q = Random(t * h * hd, 16), k = Random(t * h * hd, 17), v = Random(t * h * hd, 18);
         float[] o1 = new float[q.Length], o2 = new float[q.Length], p = new float[h * t * t];
-        fixed (float* po = o1, pp = p, pq = q, pk = k, pv = v) Layers.AttentionForward(po, pp, pq, pk, pv, b, t, h, h, hd);
+        fixed (float* po = o1, pp = p, pq = q, pk = k, pv = v) Layers.AttentionForward(Pool, po, pp, pq, pk, pv, b, t, h, h, hd);
         for (int i = (t - 1) * h * hd; i < q.Length; i++) { k[i] += 5f; v[i] -= 3f; } // change only the last position's K/V
-        fixed (float* po = o2, pp = p, pq = q, pk = k, pv = v) Layers.AttentionForward(po, pp, pq, pk, pv, b, t, h, h, hd);
+        fixed (float* po = o2, pp = p, pq = q, pk = k, pv = v) Layers.AttentionForward(Pool, po, pp, pq, pk, pv, b, t, h, h, hd);
         Assert.Equal(o1.AsSpan(0, (t - 1) * h * hd).ToArray(), o2.AsSpan(0, (t - 1) * h * hd).ToArray());
         Assert.NotEqual(o1[^1], o2[^1]);
     }

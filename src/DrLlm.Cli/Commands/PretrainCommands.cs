@@ -73,7 +73,7 @@ public static class PretrainCommands
                 try { s = TrainingRun.Run(trainer, dir, Console.WriteLine, cancel.Token, r.GetValue(until)); }
                 finally { Console.CancelKeyPress -= onCancel; }
 
-                double peak = DrLlm.Engine.Kernels.Blas.MeasureGflops();
+                double peak = DrLlm.Engine.Kernels.Blas.MeasureGflops(trainer.Model.Pool);
                 Console.WriteLine($"throughput: steps {s.FirstStep + 1}-{s.LastStep}, {s.Tokens:N0} tokens in {s.Seconds:F1} s = {s.TokensPerSecond:N0} tok/s; " +
                     $"{s.Gflops:F1} GFLOP/s ({s.FlopsPerToken / 1e6:F1} MFLOP/token: 6·matmul params + attention) = " +
                     $"{100 * s.Gflops / peak:F0}% of the {blasThreads}-thread GEMM peak ({peak:F0} GFLOP/s, 2048³ sgemm)");

@@ -75,7 +75,7 @@ public static class Ops
     }
 
     /// <summary>
-    /// Causal attention for one query head over one step's KV cache, through BLAS.
+    /// Causal attention for one query head over one step's KV cache, through BLAS on the calling thread.
     /// q [n, ldq] (this head's hd columns), k/v cache [pos0 + n, ldkv] (this KV head's hd columns), out [n, ldo].
     /// Query t at position pos0 + t sees keys 0..pos0 + t. scores is scratch of at least n·(pos0 + n) floats.
     /// S = q·kᵀ/√hd is one GEMM (GEMV for one token), the causal mask and softmax run per row, out = P·v is one more.
@@ -85,7 +85,7 @@ public static class Ops
     {
         int keys = pos0 + n;
         float scale = 1f / MathF.Sqrt(hd);
-        Blas.Gemm(false, true, n, keys, hd, scale, q, ldq, k, ldkv, 0f, scores, keys);
+        Blas.Gemm(null, false, true, n, keys, hd, scale, q, ldq, k, ldkv, 0f, scores, keys);
         for (int t = 0; t < n; t++)
         {
             var row = new Span<float>(scores + (long)t * keys, keys);
@@ -93,7 +93,7 @@ public static class Ops
             Softmax(row[..visible]);
             row[visible..].Clear();
         }
-        Blas.Gemm(false, false, n, hd, keys, 1f, scores, keys, v, ldkv, 0f, o, ldo);
+        Blas.Gemm(null, false, false, n, hd, keys, 1f, scores, keys, v, ldkv, 0f, o, ldo);
     }
 
     /// <summary>

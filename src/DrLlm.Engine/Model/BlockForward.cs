@@ -35,13 +35,13 @@ internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDispo
     }
 
     /// <summary>
-    /// Y[n, outDim] = X[n, k]·Wᵀ (+ beta·Y). Prompt chunks go to OpenBLAS's GEMM; a single decoded token goes to the
-    /// pool's GEMV, which streams the weights faster than OpenBLAS's sgemv at these sizes (Gemv's comment).
+    /// Y[n, outDim] = X[n, k]·Wᵀ (+ beta·Y). Prompt chunks go to OpenBLAS's GEMM split over the pool by columns; a single
+    /// decoded token goes to the pool's GEMV, which streams the weights faster than OpenBLAS's sgemv at these sizes.
     /// </summary>
     private void Linear(float* x, int n, int k, float* w, int outDim, float* y, float beta = 0f)
     {
         if (n == 1) Gemv.Run(_model.Pool, w, outDim, k, x, y, beta);
-        else Blas.Linear(x, n, k, w, outDim, y, beta);
+        else Blas.Linear(_model.Pool, x, n, k, w, outDim, y, beta);
     }
 
     /// <summary>
@@ -107,15 +107,25 @@ internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDispo
         Ops.Rope(new Span<float>(q, n * qDim), n, heads, hd, pos0, _rope);
         Ops.Rope(new Span<float>(kNew, n * kvDim), n, kvHeads, hd, pos0, _rope);
 
-        // Heads run one after another: for a prompt chunk each is two BLAS calls and OpenBLAS owns the threads (a
-        // second pool here would fight OpenBLAS's spinning workers for the same cores); one token's is a short loop.
+        // One token's heads are short loops, run one after another; a prompt chunk's heads (two small GEMMs each) are
+        // split over the pool, each part with its own scores scratch. A head's bits do not depend on the part it runs in.
         int group = heads / kvHeads;
         float* qOut = q + (long)r0 * qDim;
-        for (int h = 0; h < heads; h++)
+        if (m == 1)
         {
-            int g = h / group;
-            if (m == 1) Ops.AttentionOneToken(qOut + h * hd, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, pos0 + r0, hd, _scores.Ptr);
-            else Ops.AttentionHead(qOut + h * hd, qDim, kc.Ptr + g * hd, vc.Ptr + g * hd, kvDim, att + h * hd, qDim, m, pos0 + r0, hd, _scores.Ptr);
+            for (int h = 0; h < heads; h++)
+                Ops.AttentionOneToken(qOut + h * hd, kc.Ptr + h / group * hd, vc.Ptr + h / group * hd, kvDim, att + h * hd, pos0 + r0, hd, _scores.Ptr);
+        }
+        else
+        {
+            long scratch = (long)m * positions;
+            _scores.Ensure(scratch * _model.Pool.Threads);
+            var a = new HeadsArgs
+            {
+                Q = qOut, K = kc.Ptr, V = vc.Ptr, Out = att, Scores = _scores.Ptr, ScoresPerPart = scratch,
+                Heads = heads, Group = group, Hd = hd, QDim = qDim, KvDim = kvDim, Rows = m, Pos0 = pos0 + r0,
+            };
+            _model.Pool.Run(&HeadsPart, (nint)(&a));
         }
 
         x += (long)r0 * d; // from here on, only the rows whose output is wanted
@@ -135,7 +145,7 @@ internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDispo
                 Ops.SwiGlu(new Span<float>(row, ffn), new ReadOnlySpan<float>(row + ffn, ffn));
             }
             if (m == 1) Linear(_gate.Ptr, 1, ffn, w.WDown, d, x, beta: 1f);
-            else Blas.Gemm(false, true, m, d, ffn, 1f, _gate.Ptr, 2 * ffn, w.WDown, ffn, 1f, x, d);
+            else Blas.Gemm(_model.Pool, false, true, m, d, ffn, 1f, _gate.Ptr, 2 * ffn, w.WDown, ffn, 1f, x, d);
         }
         else
         {
@@ -143,6 +153,26 @@ internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDispo
             Linear(xn, m, d, w.WUp, ffn, _up.Ptr);
             Ops.SwiGlu(new Span<float>(_gate.Ptr, m * ffn), new ReadOnlySpan<float>(_up.Ptr, m * ffn));
             Linear(_gate.Ptr, m, ffn, w.WDown, d, x, beta: 1f); // x += h · Wdownᵀ
+        }
+    }
+
+    private struct HeadsArgs
+    {
+        public float* Q, K, V, Out, Scores;
+        public long ScoresPerPart;
+        public int Heads, Group, Hd, QDim, KvDim, Rows, Pos0;
+    }
+
+    private static void HeadsPart(nint state, int part, int parts)
+    {
+        ref var a = ref *(HeadsArgs*)state;
+        int h0 = a.Heads * part / parts, h1 = a.Heads * (part + 1) / parts;
+        float* scores = a.Scores + part * a.ScoresPerPart;
+        for (int h = h0; h < h1; h++)
+        {
+            int g = h / a.Group;
+            Ops.AttentionHead(a.Q + h * a.Hd, a.QDim, a.K + g * a.Hd, a.V + g * a.Hd, a.KvDim, a.Out + h * a.Hd, a.QDim,
+                a.Rows, a.Pos0, a.Hd, scores);
         }
     }
 

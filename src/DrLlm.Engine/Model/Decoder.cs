@@ -11,7 +11,8 @@ public sealed class Decoder : IDisposable
 {
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
-    /// <summary>Threads for matrix products: OpenBLAS's for prompt chunks and attention, the pool's for decode GEMVs.</summary>
+    /// <summary>Threads of this model's pool, which runs every matrix product: prompt chunks' GEMMs split by columns,
+    /// attention split by heads, decode GEMVs split by rows. Results do not depend on it.</summary>
     public int Threads { get; }
     internal float[] InvFreq { get; }
     internal WorkerPool Pool { get; }
@@ -22,7 +23,6 @@ public sealed class Decoder : IDisposable
         Weights = weights;
         Config = weights.Config;
         Threads = threads > 0 ? threads : Environment.ProcessorCount;
-        Blas.SetThreads(Threads);
         InvFreq = RopeFrequencies.Compute(Config);
         Pool = new WorkerPool(Threads);
     }

@@ -10,12 +10,12 @@ public static unsafe partial class Layers
     /// softmax (zero above the diagonal) for the backward. Per (b, h): S = Q·Kᵀ/√hd and O = P·V are one GEMM each, as in
     /// the engine's <c>Ops.AttentionHead</c>, whose softmax this calls so the two agree bit for bit.
     /// </summary>
-    public static void AttentionForward(float* output, float* probs, float* q, float* k, float* v,
+    public static void AttentionForward(WorkerPool pool, float* output, float* probs, float* q, float* k, float* v,
         int b, int t, int heads, int kvHeads, int hd)
     {
         int qDim = heads * hd, kvDim = kvHeads * hd, group = heads / kvHeads;
         float scale = 1f / MathF.Sqrt(hd);
-        PerHead(b * heads, job =>
+        PerHead(pool, b * heads, job =>
         {
             int bi = job / heads, h = job % heads;
             {
@@ -23,14 +23,14 @@ public static unsafe partial class Layers
                 float* kh = k + (long)bi * t * kvDim + h / group * hd;
                 float* vh = v + (long)bi * t * kvDim + h / group * hd;
                 float* p = probs + ((long)bi * heads + h) * t * t;
-                Blas.Gemm(false, true, t, t, hd, scale, qh, qDim, kh, kvDim, 0f, p, t);
+                Blas.Gemm(null, false, true, t, t, hd, scale, qh, qDim, kh, kvDim, 0f, p, t);
                 for (int i = 0; i < t; i++)
                 {
                     var row = new Span<float>(p + (long)i * t, t);
                     Ops.Softmax(row[..(i + 1)]);
                     row[(i + 1)..].Clear();
                 }
-                Blas.Gemm(false, false, t, hd, t, 1f, p, t, vh, kvDim, 0f, output + (long)bi * t * qDim + h * hd, qDim);
+                Blas.Gemm(null, false, false, t, hd, t, 1f, p, t, vh, kvDim, 0f, output + (long)bi * t * qDim + h * hd, qDim);
             }
         });
     }
@@ -42,12 +42,12 @@ public static unsafe partial class Layers
     /// Jobs are (b, KV head), each running its query heads in order, so no two jobs add into the same dK/dV rows and
     /// the sums run in the same order every time. dScores is scratch [B·KV, T, T].
     /// </summary>
-    public static void AttentionBackward(float* dq, float* dk, float* dv, float* dScoresAll, float* dOut, float* probs,
+    public static void AttentionBackward(WorkerPool pool, float* dq, float* dk, float* dv, float* dScoresAll, float* dOut, float* probs,
         float* q, float* k, float* v, int b, int t, int heads, int kvHeads, int hd)
     {
         int qDim = heads * hd, kvDim = kvHeads * hd, group = heads / kvHeads;
         float scale = 1f / MathF.Sqrt(hd);
-        PerHead(b * kvHeads, job =>
+        PerHead(pool, b * kvHeads, job =>
         {
             int bi = job / kvHeads, g = job % kvHeads;
             float* dScores = dScoresAll + (long)job * t * t;
@@ -55,8 +55,8 @@ public static unsafe partial class Layers
             {
                 long qOff = (long)bi * t * qDim + h * hd, kvOff = (long)bi * t * kvDim + g * hd;
                 float* p = probs + ((long)bi * heads + h) * t * t;
-                Blas.Gemm(false, true, t, t, hd, 1f, dOut + qOff, qDim, v + kvOff, kvDim, 0f, dScores, t);
-                Blas.Gemm(true, false, t, hd, t, 1f, p, t, dOut + qOff, qDim, 1f, dv + kvOff, kvDim);
+                Blas.Gemm(null, false, true, t, t, hd, 1f, dOut + qOff, qDim, v + kvOff, kvDim, 0f, dScores, t);
+                Blas.Gemm(null, true, false, t, hd, t, 1f, p, t, dOut + qOff, qDim, 1f, dv + kvOff, kvDim);
                 for (int i = 0; i < t; i++)
                 {
                     float* pr = p + (long)i * t, dr = dScores + (long)i * t;
@@ -67,27 +67,24 @@ public static unsafe partial class Layers
                     System.Numerics.Tensors.TensorPrimitives.Multiply(drs, prs, drs);
                     new Span<float>(dr + i + 1, t - i - 1).Clear();
                 }
-                Blas.Gemm(false, false, t, hd, t, scale, dScores, t, k + kvOff, kvDim, 1f, dq + qOff, qDim);
-                Blas.Gemm(true, false, t, hd, t, scale, dScores, t, q + qOff, qDim, 1f, dk + kvOff, kvDim);
+                Blas.Gemm(null, false, false, t, hd, t, scale, dScores, t, k + kvOff, kvDim, 1f, dq + qOff, qDim);
+                Blas.Gemm(null, true, false, t, hd, t, scale, dScores, t, q + qOff, qDim, 1f, dk + kvOff, kvDim);
             }
         });
     }
 
     /// <summary>
-    /// Runs independent per-head jobs on all cores, each job's GEMMs single-threaded: a T×T×hd product is too small for
-    /// OpenBLAS to split well (measured ~12 GFLOP/s run one at a time on 2 threads). OpenBLAS's thread count is
-    /// restored afterwards for the large projections. A job's result does not depend on which thread runs it.
+    /// Runs independent per-head jobs on the pool's number of cores, each job's GEMMs on its own thread: a T×T×hd
+    /// product is too small to split well (measured ~12 GFLOP/s run one at a time on 2 threads). A job's result does
+    /// not depend on which thread runs it.
     /// </summary>
-    private static void PerHead(int jobs, Action<int> job)
+    private static void PerHead(WorkerPool pool, int jobs, Action<int> job)
     {
-        int threads = Blas.GetThreads();
-        if (threads <= 1 || jobs == 1)
+        if (pool.Threads <= 1 || jobs == 1)
         {
             for (int i = 0; i < jobs; i++) job(i);
             return;
         }
-        Blas.SetThreads(1);
-        try { Parallel.For(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = threads }, job); }
-        finally { Blas.SetThreads(threads); }
+        Parallel.For(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = pool.Threads }, job);
     }
 }

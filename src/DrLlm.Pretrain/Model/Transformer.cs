@@ -30,7 +30,10 @@ public sealed unsafe class Transformer : IDisposable
     // Gradient scratch offsets in _gradActs, reused by every layer (the residual stream's gradient is one buffer).
     private readonly long _dres, _dln, _dq, _dk, _dv, _datt, _dscores, _dgate, _dup, _dhid, _dlogits;
 
-    public Transformer(ModelConfig config, int batch, int seqLen)
+    /// <summary>Runs every matrix product and the attention heads (threads: 0 = one per core).</summary>
+    public WorkerPool Pool { get; }
+
+    public Transformer(ModelConfig config, int batch, int seqLen, int threads = 0)
     {
         if (batch < 1 || seqLen < 1) throw new ArgumentException($"batch and sequence length must be ≥ 1, got {batch} and {seqLen}");
         if (seqLen > config.MaxPositionEmbeddings)
@@ -45,6 +48,8 @@ public sealed unsafe class Transformer : IDisposable
         Grads = Zeroed(Layout.Count);
         _rope = new RopeTable(RopeFrequencies.Compute(config));
         _rope.EnsureCapacity(seqLen);
+        Blas.EnsureAvailable();
+        Pool = new WorkerPool(threads > 0 ? threads : Environment.ProcessorCount);
         _inputs = new int[_n];
         _targets = new int[_n];
         _mask = new float[_n];
@@ -148,25 +153,25 @@ public sealed unsafe class Transformer : IDisposable
             float* gate = a + _gate + (long)l * _n * _f, up = a + _up + (long)l * _n * _f, hid = a + _hid + (long)l * _n * _f;
 
             Layers.RmsNormForward(ln1, rstd1, x, p + w.AttnNorm, _n, _d, c.RmsNormEps);
-            Layers.LinearForward(q, ln1, p + w.Wq, _n, _d, _qd);
-            Layers.LinearForward(k, ln1, p + w.Wk, _n, _d, _kvd);
-            Layers.LinearForward(v, ln1, p + w.Wv, _n, _d, _kvd);
+            Layers.LinearForward(Pool, q, ln1, p + w.Wq, _n, _d, _qd);
+            Layers.LinearForward(Pool, k, ln1, p + w.Wk, _n, _d, _kvd);
+            Layers.LinearForward(Pool, v, ln1, p + w.Wv, _n, _d, _kvd);
             Layers.RopeForward(q, Batch, SeqLen, _h, _hd, _rope);
             Layers.RopeForward(k, Batch, SeqLen, _kvh, _hd, _rope);
-            Layers.AttentionForward(att, probs, q, k, v, Batch, SeqLen, _h, _kvh, _hd);
+            Layers.AttentionForward(Pool, att, probs, q, k, v, Batch, SeqLen, _h, _kvh, _hd);
             Buffer.MemoryCopy(x, mid, _n * _d * 4L, _n * _d * 4L);
-            Blas.Gemm(false, true, _n, _d, _qd, 1f, att, _qd, p + w.Wo, _qd, 1f, mid, _d); // mid = x + att·Woᵀ
+            Blas.Gemm(Pool, false, true, _n, _d, _qd, 1f, att, _qd, p + w.Wo, _qd, 1f, mid, _d); // mid = x + att·Woᵀ
 
             Layers.RmsNormForward(ln2, rstd2, mid, p + w.FfnNorm, _n, _d, c.RmsNormEps);
-            Layers.LinearForward(gate, ln2, p + w.WGate, _n, _d, _f);
-            Layers.LinearForward(up, ln2, p + w.WUp, _n, _d, _f);
+            Layers.LinearForward(Pool, gate, ln2, p + w.WGate, _n, _d, _f);
+            Layers.LinearForward(Pool, up, ln2, p + w.WUp, _n, _d, _f);
             Layers.SwiGluForward(hid, gate, up, (long)_n * _f);
             Buffer.MemoryCopy(mid, xNext, _n * _d * 4L, _n * _d * 4L);
-            Blas.Gemm(false, true, _n, _d, _f, 1f, hid, _f, p + w.WDown, _f, 1f, xNext, _d); // x' = mid + h·Wdownᵀ
+            Blas.Gemm(Pool, false, true, _n, _d, _f, 1f, hid, _f, p + w.WDown, _f, 1f, xNext, _d); // x' = mid + h·Wdownᵀ
         }
         float* xL = a + _x + (long)_layers * _n * _d;
         Layers.RmsNormForward(a + _lnf, a + _rstdf, xL, p + Layout.FinalNorm, _n, _d, c.RmsNormEps);
-        Layers.LinearForward(a + _logits, a + _lnf, p + Layout.LmHead, _n, _d, _v);
+        Layers.LinearForward(Pool, a + _logits, a + _lnf, p + Layout.LmHead, _n, _d, _v);
         _lossNormalizer = 0; // a backward after a logits-only forward has nothing to do
         if (targets.IsEmpty) return double.NaN;
 
@@ -197,7 +202,7 @@ public sealed unsafe class Transformer : IDisposable
         Clear(dlogits, (long)_n * _v);
         Layers.CrossEntropyBackward(dlogits, a + _ce, _targets, _mask, _v, (float)(lossScale / _lossNormalizer));
         Clear(dln, (long)_n * _d);
-        Layers.LinearBackward(dln, g + Layout.LmHead, dlogits, a + _lnf, p + Layout.LmHead, _n, _d, _v);
+        Layers.LinearBackward(Pool, dln, g + Layout.LmHead, dlogits, a + _lnf, p + Layout.LmHead, _n, _d, _v);
         Clear(dres, (long)_n * _d);
         Layers.RmsNormBackward(dres, g + Layout.FinalNorm, dln, a + _x + (long)_layers * _n * _d, p + Layout.FinalNorm, a + _rstdf, _n, _d);
 
@@ -213,28 +218,28 @@ public sealed unsafe class Transformer : IDisposable
 
             // MLP: dres holds ∂L/∂x_{l+1}, which is also ∂L/∂mid through the residual.
             Clear(dhid, (long)_n * _f);
-            Layers.LinearBackward(dhid, g + w.WDown, dres, hid, p + w.WDown, _n, _f, _d);
+            Layers.LinearBackward(Pool, dhid, g + w.WDown, dres, hid, p + w.WDown, _n, _f, _d);
             Clear(dgate, (long)_n * _f);
             Clear(dup, (long)_n * _f);
             Layers.SwiGluBackward(dgate, dup, dhid, gate, up, (long)_n * _f);
             Clear(dln, (long)_n * _d);
-            Layers.LinearBackward(dln, g + w.WGate, dgate, ln2, p + w.WGate, _n, _d, _f);
-            Layers.LinearBackward(dln, g + w.WUp, dup, ln2, p + w.WUp, _n, _d, _f);
+            Layers.LinearBackward(Pool, dln, g + w.WGate, dgate, ln2, p + w.WGate, _n, _d, _f);
+            Layers.LinearBackward(Pool, dln, g + w.WUp, dup, ln2, p + w.WUp, _n, _d, _f);
             Layers.RmsNormBackward(dres, g + w.FfnNorm, dln, mid, p + w.FfnNorm, rstd2, _n, _d);
 
             // Attention: dres now holds ∂L/∂mid, also ∂L/∂x_l through the residual.
             Clear(datt, (long)_n * _qd);
-            Layers.LinearBackward(datt, g + w.Wo, dres, att, p + w.Wo, _n, _qd, _d);
+            Layers.LinearBackward(Pool, datt, g + w.Wo, dres, att, p + w.Wo, _n, _qd, _d);
             Clear(dq, (long)_n * _qd);
             Clear(dk, (long)_n * _kvd);
             Clear(dv, (long)_n * _kvd);
-            Layers.AttentionBackward(dq, dk, dv, ga + _dscores, datt, probs, q, k, v, Batch, SeqLen, _h, _kvh, _hd);
+            Layers.AttentionBackward(Pool, dq, dk, dv, ga + _dscores, datt, probs, q, k, v, Batch, SeqLen, _h, _kvh, _hd);
             Layers.RopeBackward(dq, Batch, SeqLen, _h, _hd, _rope);
             Layers.RopeBackward(dk, Batch, SeqLen, _kvh, _hd, _rope);
             Clear(dln, (long)_n * _d);
-            Layers.LinearBackward(dln, g + w.Wq, dq, ln1, p + w.Wq, _n, _d, _qd);
-            Layers.LinearBackward(dln, g + w.Wk, dk, ln1, p + w.Wk, _n, _d, _kvd);
-            Layers.LinearBackward(dln, g + w.Wv, dv, ln1, p + w.Wv, _n, _d, _kvd);
+            Layers.LinearBackward(Pool, dln, g + w.Wq, dq, ln1, p + w.Wq, _n, _d, _qd);
+            Layers.LinearBackward(Pool, dln, g + w.Wk, dk, ln1, p + w.Wk, _n, _d, _kvd);
+            Layers.LinearBackward(Pool, dln, g + w.Wv, dv, ln1, p + w.Wv, _n, _d, _kvd);
             Layers.RmsNormBackward(dres, g + w.AttnNorm, dln, x, p + w.AttnNorm, rstd1, _n, _d);
         }
         Layers.EmbeddingBackward(g + Layout.Embed, dres, _inputs, _d);
@@ -266,5 +271,6 @@ public sealed unsafe class Transformer : IDisposable
         Grads.Dispose();
         _acts.Dispose();
         _gradActs.Dispose();
+        Pool.Dispose();
     }
 }

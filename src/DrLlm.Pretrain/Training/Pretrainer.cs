@@ -31,11 +31,9 @@ public sealed unsafe class Pretrainer : IDisposable
     public Pretrainer(PretrainOptions options, ITrainingCorpus corpus)
     {
         options.Validate();
-        Blas.EnsureAvailable();
-        Blas.SetThreads(options.Threads > 0 ? options.Threads : Environment.ProcessorCount);
         Options = options;
         Corpus = corpus;
-        Model = new Transformer(options.ModelConfig(), options.Batch, options.SeqLen);
+        Model = new Transformer(options.ModelConfig(), options.Batch, options.SeqLen, options.Threads);
         Model.InitializeWeights(options.Seed);
         Optimizer = new AdamW(Model.Layout);
         Data = new SequencePacker(corpus, options.Seed, options.SeqLen, options.CompletionOnlyLoss);

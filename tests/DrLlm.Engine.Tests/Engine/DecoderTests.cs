@@ -166,6 +166,40 @@ public class DecoderTests
     }
 
     /// <summary>
+    /// A model's logits do not depend on its thread count, nor on another model with another thread count computing
+    /// at the same time in the process (OpenBLAS's global thread setting once made them do so).
+    /// </summary>
+    [Fact]
+    public async Task Logits_are_bit_identical_for_every_thread_count_also_beside_another_model()
+    {
+        var c = Llama(6);
+        var w = Weights(c, seed: 21);
+        var prompt = Enumerable.Range(0, 70).Select(i => (i * 7 + 3) % c.VocabSize).ToArray();
+        var path = LayerPath.Parse("0,1,1,2,4,5", 6);
+        float[][] Run(int threads)
+        {
+            using var m = RandomModels.InMemory(c, w, threads);
+            using var s = m.CreateSession();
+            var outs = new List<float[]> { s.Prefill(prompt, path).ToArray() };
+            foreach (var t in new[] { 5, 9, 2 }) outs.Add(s.DecodeStep(t).ToArray());
+            outs.Add(s.Extend([4, 8, 15, 16], allLogits: true).ToArray());
+            return [.. outs];
+        }
+        var expected = Run(1);
+        using var stop = new CancellationTokenSource();
+        var other = Task.Run(() => { while (!stop.IsCancellationRequested) Run(3); });
+        try
+        {
+            foreach (var threads in new[] { 2, 3, 1 })
+            {
+                var actual = Run(threads);
+                for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i]);
+            }
+        }
+        finally { stop.Cancel(); await other; }
+    }
+
+    /// <summary>
     /// A session given a copy of another's stored run (prompt steps and generated tokens) continues exactly as the
     /// source would: same logits as recomputation, the copied steps counted as saved, and the source's run untouched.
     /// </summary>

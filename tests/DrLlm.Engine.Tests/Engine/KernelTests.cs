@@ -40,6 +40,43 @@ public unsafe class KernelTests
         for (int r = 0; r < n; r++) Assert.True(Math.Abs(y[r] - expected[r]) < 1e-4 * Math.Max(1, k), $"row {r}: {y[r]} vs {expected[r]}");
     }
 
+    /// <summary>
+    /// A product's bits depend on its shape only, not on how many threads share it: OpenBLAS runs single-threaded and
+    /// the pool splits C by columns. (OpenBLAS's own threading summed the 300×4096×576 shapes differently for 1 and 2
+    /// threads, and its thread count was one global that another model in the process could change: a prefix-reuse
+    /// test failed on a CI machine that way.) Also checked against a double-precision loop.
+    /// </summary>
+    [Theory]
+    [InlineData(false, true, 37, 192, 64)]
+    [InlineData(false, true, 300, 4096, 576)]
+    [InlineData(false, false, 300, 4096, 576)]
+    [InlineData(true, false, 64, 1000, 300)]
+    [InlineData(false, true, 5, 33, 17)]
+    public void Gemm_bits_do_not_depend_on_the_threads_and_match_a_plain_loop(bool ta, bool tb, int m, int n, int k)
+    {
+        var a = Random(m * k, 4);
+        var b = Random(n * k, 5);
+        var c0 = Random(m * n, 6);
+        int lda = ta ? m : k, ldb = tb ? k : n;
+        float[] Run(int threads)
+        {
+            var c = (float[])c0.Clone();
+            using var pool = threads == 0 ? null : new WorkerPool(threads);
+            fixed (float* pa = a, pb = b, pc = c) Blas.Gemm(pool, ta, tb, m, n, k, 0.5f, pa, lda, pb, ldb, 0.25f, pc, n);
+            return c;
+        }
+        var one = Run(0);
+        foreach (var threads in new[] { 1, 2, 3, 4 }) Assert.Equal(one, Run(threads));
+        for (int i = 0; i < m; i += Math.Max(1, m / 7))
+            for (int j = 0; j < n; j += Math.Max(1, n / 11))
+            {
+                double s = 0.25 * c0[i * n + j];
+                for (int p = 0; p < k; p++)
+                    s += 0.5 * (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+                Assert.True(Math.Abs(one[i * n + j] - s) < 1e-5 * k, $"C[{i},{j}] = {one[i * n + j]}, expected {s}");
+            }
+    }
+
     private struct Counter { public int* Hits; }
 
     private static void Count(nint state, int part, int parts)
