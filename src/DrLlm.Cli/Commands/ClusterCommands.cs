@@ -103,7 +103,7 @@ public static class ClusterCommands
             var file = r.GetValue(spec)!;
             var parsed = SweepSpec.Load(file);
             var cs = ConnectionString(r);
-            long id = ClusterClient.LaunchAsync(cs, parsed, File.ReadAllText(file)).GetAwaiter().GetResult();
+            long id = ClusterIntents.LaunchAsync(cs, parsed.Name, parsed.ToJson(), File.ReadAllText(file)).GetAwaiter().GetResult();
             int n = parsed.Experiments().Count();
             Console.WriteLine(id);
             Console.Error.WriteLine($"sweep {id} ({parsed.Name}) queued: {n} experiment(s) = {parsed.Models.Count} model(s) × " +
@@ -136,7 +136,7 @@ public static class ClusterCommands
         var cmd = new Command("cancel", "cancel a sweep: unfinished work stops at its next checkpoint; finished results stay") { id, Db };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
-            var was = ClusterClient.CancelAsync(ConnectionString(r), r.GetValue(id)).GetAwaiter().GetResult();
+            var was = ClusterIntents.CancelAsync(ConnectionString(r), r.GetValue(id)).GetAwaiter().GetResult();
             Console.WriteLine(was is "queued" or "running" ? $"sweep {r.GetValue(id)}: cancelling (was {was})" : $"sweep {r.GetValue(id)} is already {was}; nothing to cancel");
             return 0;
         }));

@@ -51,6 +51,51 @@ public static class SpecText
         catch (YamlException e) { throw new SpecException([$"{source}: not valid YAML (line {e.Start.Line}, column {e.Start.Column}: {Reason(e)})"]); }
     }
 
+    /// <summary>
+    /// A spec's tree (<see cref="Parse"/>'s) as block YAML for people: mappings and lists indented by two, lists of scalars in flow
+    /// style ([0, 1]), strings in double quotes (JSON's escapes are YAML's), numbers, booleans and null as they are.
+    /// <see cref="Parse"/> reads it back to the same tree.
+    /// </summary>
+    public static string ToYaml(JsonNode? spec)
+    {
+        var sb = new System.Text.StringBuilder();
+        Write(spec, 0, sb, inList: false);
+        return sb.ToString();
+
+        static string Scalar(JsonNode? n) => n is null ? "null" : n.ToJsonString();
+        static bool Flat(JsonNode? n) => n is not JsonObject && (n is not JsonArray a || a.All(x => x is not JsonObject and not JsonArray));
+
+        static void Write(JsonNode? node, int indent, System.Text.StringBuilder sb, bool inList)
+        {
+            var pad = new string(' ', indent);
+            if (node is JsonObject o)
+            {
+                bool first = true;
+                foreach (var (key, value) in o)
+                {
+                    // the first key of a list item sits on the "- " line
+                    if (!(inList && first)) sb.Append(pad);
+                    first = false;
+                    sb.Append(System.Text.Json.JsonSerializer.Serialize(key)).Append(':');
+                    if (Flat(value)) sb.Append(' ').Append(value is JsonArray fa ? "[" + string.Join(", ", fa.Select(Scalar)) + "]" : Scalar(value)).Append('\n');
+                    else if (value is JsonObject { Count: 0 }) sb.Append(" {}\n");
+                    else { sb.Append('\n'); Write(value, indent + 2, sb, inList: false); }
+                }
+                if (first) sb.Append(inList ? "{}\n" : pad + "{}\n");
+            }
+            else if (node is JsonArray a)
+            {
+                foreach (var item in a)
+                {
+                    sb.Append(pad).Append("- ");
+                    if (Flat(item)) sb.Append(item is JsonArray fa ? "[" + string.Join(", ", fa.Select(Scalar)) + "]" : Scalar(item)).Append('\n');
+                    else Write(item, indent + 2, sb, inList: true);
+                }
+            }
+            else sb.Append(pad).Append(Scalar(node)).Append('\n');
+        }
+    }
+
     /// <summary>YamlDotNet's message without its "(Line: …, Col: …, Idx: …) - (…): " prefix, which the error already gives.</summary>
     private static string Reason(YamlException e)
     {

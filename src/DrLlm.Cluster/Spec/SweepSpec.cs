@@ -65,6 +65,13 @@ public sealed record SweepSpec(
 
     public IEnumerable<SpecTask> OutOfDomain => Tasks.Where(t => !t.InDomain);
 
+    /// <summary>How many experiments the sweep expands to.</summary>
+    public int ExperimentCount => Models.Count * Tasks.Count(t => t.InDomain) * Grid.Count * Seeds.Count;
+
+    /// <summary>Searched plus evaluated examples over all experiments (each evaluates its task and every out-of-domain one).</summary>
+    public long ExampleCount => (long)Models.Count * Grid.Count * Seeds.Count *
+        Tasks.Where(t => t.InDomain).Sum(t => (long)(t.Search?.N ?? 0) + t.Eval.N + OutOfDomain.Sum(o => (long)o.Eval.N));
+
     /// <summary>The normalised spec (every default filled in) as JSON: what the sweeps row stores and nodes expand.</summary>
     public string ToJson() => new JsonObject
     {

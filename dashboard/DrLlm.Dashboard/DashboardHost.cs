@@ -2,7 +2,10 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using DrLlm.Cluster.Data;
+using DrLlm.Dashboard.Cluster;
 using DrLlm.Dashboard.Components;
+using Microsoft.AspNetCore.Antiforgery;
+using MudBlazor.Services;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,16 +14,18 @@ using Npgsql;
 
 namespace DrLlm.Dashboard;
 
-/// <summary>How the dashboard runs: the cluster database, the addresses it listens on, and the access token (required
-/// whenever one of the addresses is not a loopback address).</summary>
-public sealed record DashboardOptions(string ConnectionString, string Urls = DashboardOptions.DefaultUrls, string? Token = null)
+/// <summary>How the dashboard runs: the cluster database, the addresses it listens on, the access token (required
+/// whenever one of the addresses is not a loopback address), and the Orleans cluster id its client joins.</summary>
+public sealed record DashboardOptions(string ConnectionString, string Urls = DashboardOptions.DefaultUrls, string? Token = null,
+    string ClusterId = "drllm")
 {
     public const string DefaultUrls = "http://127.0.0.1:5080";
 }
 
 /// <summary>
-/// Builds the dashboard: static server-rendered Razor components over the cluster database, a JSON progress endpoint, and
-/// a token check. <see cref="CreateAsync"/> refuses a non-loopback address without a token and a database it cannot
+/// Builds the dashboard: interactive Blazor Server pages on MudBlazor over the cluster database (figures pushed over the
+/// circuit), an Orleans client for what needs a silo, a JSON progress endpoint for scripts, and a token check with a
+/// login page. <see cref="CreateAsync"/> refuses a non-loopback address without a token and a database it cannot
 /// reach, each with a one-line reason.
 /// </summary>
 public static class DashboardHost
@@ -63,21 +68,29 @@ public static class DashboardHost
             throw new InvalidOperationException($"cannot reach the cluster database ({e.Message})", e);
         }
 
+        // The assembly's name finds its static web assets manifest (blazor.web.js, MudBlazor's files) next to it.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
             { ApplicationName = typeof(DashboardHost).Assembly.GetName().Name, ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        builder.WebHost.UseStaticWebAssets();
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.ClearProviders();
         if (logging is not null) logging(builder.Logging);
         else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
             // antiforgery keys live in ~/.aspnet/DataProtection-Keys unencrypted, as the warning says; they only protect forms
             .AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
-        builder.Services.AddRazorComponents();
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
         builder.Services.AddAntiforgery();
+        builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new DashboardData(options.ConnectionString));
+        builder.Services.AddSingleton<ClusterConnection>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterConnection>());
 
         var app = builder.Build();
         if (token is not null) app.Use(TokenCheck(token));
         app.UseAntiforgery();
+        app.MapStaticAssets();
+        if (token is not null) MapLogin(app, token);
         app.MapGet("/api/sweeps/{id:long}/progress", async (long id, DashboardData data) =>
         {
             var s = await data.SweepAsync(id);
@@ -95,12 +108,51 @@ public static class DashboardHost
                 },
             });
         });
-        app.MapRazorComponents<App>();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
 
-    /// <summary>Every request must carry the token: ?token=T (which also sets a cookie, so links keep working), the
-    /// cookie, or the X-Drllm-Token header (or Authorization: Bearer T) for scripts.</summary>
+    public const string LoginPath = "/login";
+
+    /// <summary>The login page: a form that posts the token (with an antiforgery token) and, when it matches, sets the cookie.</summary>
+    private static void MapLogin(WebApplication app, string token)
+    {
+        app.MapGet(LoginPath, (HttpContext ctx, IAntiforgery af, string? returnUrl, string? failed) =>
+        {
+            var t = af.GetAndStoreTokens(ctx);
+            string back = SafeReturn(returnUrl);
+            string error = failed is null ? "" : "<p id=\"login-error\" style=\"color:#a00\">That token is not this dashboard's.</p>";
+            return Results.Content($$"""
+                <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>drllm dashboard: sign in</title></head>
+                <body style="font-family:system-ui,sans-serif;max-width:30rem;margin:4rem auto">
+                <h1>drllm dashboard</h1><p>This dashboard listens beyond loopback and needs its token (drllm dashboard --token).</p>{{error}}
+                <form method="post" action="{{LoginPath}}"><input type="hidden" name="{{t.FormFieldName}}" value="{{t.RequestToken}}">
+                <input type="hidden" name="returnUrl" value="{{WebUtility.HtmlEncode(back)}}">
+                <label>Token <input id="token" name="token" type="password" autofocus></label> <button id="sign-in" type="submit">Sign in</button></form>
+                </body></html>
+                """, "text/html; charset=utf-8");
+        });
+        var expected = Encoding.UTF8.GetBytes(token);
+        app.MapPost(LoginPath, async (HttpContext ctx, IAntiforgery af) =>
+        {
+            await af.ValidateRequestAsync(ctx);
+            var form = await ctx.Request.ReadFormAsync();
+            string back = SafeReturn(form["returnUrl"].ToString());
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(form["token"].ToString()), expected))
+                return Results.Redirect($"{LoginPath}?failed=1&returnUrl={Uri.EscapeDataString(back)}");
+            ctx.Response.Cookies.Append(TokenCookie, token, new CookieOptions
+                { HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = ctx.Request.IsHttps, Path = "/" });
+            return Results.Redirect(back);
+        });
+    }
+
+    /// <summary>Only a local path may be returned to after signing in (never another site).</summary>
+    private static string SafeReturn(string? url) =>
+        url is { Length: > 0 } u && u.StartsWith('/') && !u.StartsWith("//", StringComparison.Ordinal) && !u.Contains('\\') ? u : "/";
+
+    /// <summary>Every request must carry the token: the cookie the login page (or ?token=T in a link) sets, or the
+    /// X-Drllm-Token header (or Authorization: Bearer T) for scripts. A browser without it is sent to the login page;
+    /// anything else gets 401.</summary>
     private static Func<HttpContext, RequestDelegate, Task> TokenCheck(string token)
     {
         var expected = Encoding.UTF8.GetBytes(token);
@@ -120,6 +172,12 @@ public static class DashboardHost
             if (Matches(req.Cookies[TokenCookie]) || Matches(req.Headers[TokenHeader].ToString()) || Matches(bearer))
             {
                 await next(ctx);
+                return;
+            }
+            if (req.Path.StartsWithSegments(LoginPath)) { await next(ctx); return; }
+            if (HttpMethods.IsGet(req.Method) && req.Headers.Accept.ToString().Contains("text/html", StringComparison.Ordinal))
+            {
+                ctx.Response.Redirect($"{LoginPath}?returnUrl={Uri.EscapeDataString(req.Path + req.QueryString)}");
                 return;
             }
             ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;

@@ -18,5 +18,7 @@ public static class Fmt
         var t => $"{(int)t.TotalDays} d ago",
     };
     public static string Stamp(DateTime? t) => t is { } v ? v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", Inv) : "–";
+    public static string Span(TimeSpan t) => t.TotalSeconds < 0 ? "0 s" : t.TotalSeconds < 90 ? $"{(int)t.TotalSeconds} s"
+        : t.TotalMinutes < 90 ? $"{(int)t.TotalMinutes} min {t.Seconds} s" : $"{(int)t.TotalHours} h {t.Minutes} min";
     public static int Percent(long done, long total) => total <= 0 ? 0 : (int)Math.Round(100.0 * done / total);
 }

@@ -152,6 +152,34 @@ public static class Charts
         return new(sb.Append("</svg>").ToString());
     }
 
+    /// <summary>One validation figure per epoch (e.g. macro-F1), one line per run.</summary>
+    public static MarkupString MetricCurves(IReadOnlyList<LossCurve> curves, string metric, Func<DrLlm.Cluster.Data.TrainingEpochRow, double> value, string cssClass)
+    {
+        const int w = 560, h = 300, x0 = 60, y0 = 20, x1 = w - 160, y1 = h - 45;
+        var sb = Open(cssClass, w, h, $"router {metric} per epoch");
+        var withData = curves.Where(c => c.Epochs.Count > 0).ToList();
+        if (withData.Count == 0) { Text(sb, w / 2.0, h / 2.0, "no training epochs yet", "middle"); return new(sb.Append("</svg>").ToString()); }
+        var ys = withData.SelectMany(c => c.Epochs.Select(value)).Where(double.IsFinite).DefaultIfEmpty(0).ToList();
+        var xa = Axis(0, Math.Max(1, withData.Max(c => c.Epochs.Max(e => e.Epoch))));
+        var ya = Axis(Math.Min(0, ys.Min()), Math.Max(1e-9, ys.Max()));
+        Frame(sb, x0, y0, x1, y1, xa, ya, "epoch", metric);
+        double X(double v) => x0 + (v - xa.Lo) / (xa.Hi - xa.Lo) * (x1 - x0);
+        double Y(double v) => y1 - (v - ya.Lo) / (ya.Hi - ya.Lo) * (y1 - y0);
+        for (int i = 0; i < withData.Count; i++)
+        {
+            var c = withData[i];
+            var colour = SeriesColours[i % SeriesColours.Length];
+            var pts = c.Epochs.Where(e => double.IsFinite(value(e))).ToList();
+            sb.Append($"<polyline class=\"metric\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{string.Join(' ', pts.Select(e => $"{N(X(e.Epoch))},{N(Y(value(e)))}"))}\"><title>{Esc(c.Label)} {Esc(metric)}</title></polyline>");
+            if (i < 12)
+            {
+                sb.Append($"<line x1=\"{x1 + 10}\" x2=\"{x1 + 28}\" y1=\"{y0 + 8 + i * 16}\" y2=\"{y0 + 8 + i * 16}\" stroke=\"{colour}\" stroke-width=\"2\"/>");
+                Text(sb, x1 + 32, y0 + 12 + i * 16, c.Label);
+            }
+        }
+        return new(sb.Append("</svg>").ToString());
+    }
+
     /// <summary>Per block, the share of skip / execute / repeat labels as a stacked column.</summary>
     public static MarkupString ActionFrequencies(ActionFrequencies f)
     {

@@ -1,4 +1,3 @@
-using DrLlm.Cluster;
 using DrLlm.Cluster.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -10,6 +9,9 @@ public sealed record LossCurve(long ExperimentId, string Label, IReadOnlyList<Tr
 /// <summary>How often each block got each label (0 skip, 1 execute, 2 repeat) over a set of paths.</summary>
 public sealed record ActionFrequencies(string Label, int Blocks, int Paths, int[][] Counts);
 
+/// <summary>A base model that live silos host: its hash and on how many silos it is ready.</summary>
+public sealed record HostedModel(string Name, string Sha256, string Format, int Blocks, int Silos);
+
 /// <summary>A search tree in an experiment's list.</summary>
 public sealed record TreeLine(long Id, string ItemId, string Task, string Status, int Simulations, int Executions, bool? DefaultCorrect,
     bool? BestCorrect, int[]? BestPath, string? StopReason, string? NodeId, string? Error);
@@ -19,7 +21,7 @@ public sealed record TreeDetail(SearchTreeRow Tree, ExampleRow Example, Experime
 
 /// <summary>
 /// The dashboard's reads: the views through <see cref="ClusterViews"/> (shared with the CLI), the tables through <see cref="ClusterDb"/>.
-/// Nothing here writes; intents go through <see cref="ClusterClient"/>.
+/// Nothing here writes; intents go through <see cref="ClusterIntents"/>.
 /// </summary>
 public sealed class DashboardData(string connectionString) : ClusterViews(connectionString)
 {
@@ -33,6 +35,22 @@ public sealed class DashboardData(string connectionString) : ClusterViews(connec
     {
         await using var db = ClusterDb.Open(ConnectionString);
         return await db.ModelHosts.AsNoTracking().OrderBy(h => h.NodeId).ThenBy(h => h.Model).ToListAsync();
+    }
+
+    /// <summary>Models with a ready host on a node that is up (what a sweep can run on now).</summary>
+    public async Task<List<HostedModel>> HostedModelsAsync()
+    {
+        await using var db = ClusterDb.Open(ConnectionString);
+        var ready = await (from h in db.ModelHosts join n in db.Nodes on h.NodeId equals n.Id
+                           where h.Status == "ready" && n.Status == "up" select h.Model).AsNoTracking().ToListAsync();
+        var models = await db.BaseModels.AsNoTracking().Where(b => ready.Contains(b.Name)).OrderBy(b => b.Name).ToListAsync();
+        return [.. models.Select(b => new HostedModel(b.Name, b.Sha256, b.Format, b.Blocks, ready.Count(m => m == b.Name)))];
+    }
+
+    public async Task<List<FailureRow>> RecentFailuresAsync(int n)
+    {
+        await using var db = ClusterDb.Open(ConnectionString);
+        return await db.Failures.AsNoTracking().OrderByDescending(f => f.Id).Take(n).ToListAsync();
     }
 
     public async Task<List<FailureRow>> FailureRowsAsync(long sweepId)

@@ -1,0 +1,37 @@
+using DrLlm.Cluster.Spec;
+using DrLlm.Tasks;
+using Orleans.Concurrency;
+
+namespace DrLlm.Cluster.Grains.Spec;
+
+/// <summary>
+/// <see cref="ISpecGrain"/>: <see cref="SweepSpec.Parse"/> for clients that do not carry the parser (the dashboard).
+/// A stateless worker, so every silo answers locally and a check never waits for another silo.
+/// </summary>
+[StatelessWorker]
+public sealed class SpecGrain : Grain, ISpecGrain
+{
+    public Task<SpecCheck> Check(string text, string source)
+    {
+        try
+        {
+            var spec = SweepSpec.Parse(text, source);
+            var json = spec.ToJson();
+            // the spec as given (defaults left out), in YAML: what the dashboard exports and imports again
+            var given = SpecText.Parse(text, source);
+            return Task.FromResult(new SpecCheck([], spec.Name, json, SpecText.ToYaml(given), spec.ExperimentCount, spec.ExampleCount,
+                given!.ToJsonString()));
+        }
+        catch (SpecException e) { return Task.FromResult(Failed([.. e.Errors])); }
+        // what the spec names can fail to load in more ways than the parser maps (a task file that is unreadable)
+        catch (Exception e) when (e is FormatException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            return Task.FromResult(Failed([$"{source}: {e.Message}"]));
+        }
+    }
+
+    private static SpecCheck Failed(string[] errors) => new(errors, null, null, null, 0, 0);
+
+    public Task<TaskFamilyInfo[]> Tasks() => Task.FromResult<TaskFamilyInfo[]>(
+        [.. TaskRegistry.Families.Select(f => new TaskFamilyInfo(f.Name, f.InDomain, f.NeedsFile, f.Grading?.ToString(), f.Description))]);
+}
