@@ -49,6 +49,22 @@ public sealed class SpecTests
         Assert.Equal(s.Router, ExperimentSettings.FromJson(s.ToJson()).Router);
     }
 
+    /// <summary>The dashboard's YAML export (SpecText.ToYaml) reads back as the same spec, awkward strings included.</summary>
+    [Fact]
+    public void A_spec_exported_as_yaml_reads_back_the_same()
+    {
+        foreach (var text in new[] { Yaml, Json, Yaml.Replace("name: demo", "name: \"a: b # c, [d] 'e' \\\"f\\\" é\"") })
+        {
+            var spec = SweepSpec.Parse(text, "s");
+            var yaml = SpecText.ToYaml(SpecText.Parse(text, "s"));
+            Assert.Equal(spec.ToJson(), SweepSpec.Parse(yaml, "export").ToJson());
+            Assert.Equal(SpecText.Parse(text, "s")!.ToJsonString(), SpecText.Parse(yaml, "export")!.ToJsonString());
+        }
+        Assert.Equal(8, SweepSpec.Parse(Yaml, "s").ExperimentCount);
+        // each experiment: 4 searched + 3 evaluated in domain + 2 out of domain
+        Assert.Equal(8L * (4 + 3 + 2), SweepSpec.Parse(Yaml, "s").ExampleCount);
+    }
+
     [Theory]
     [InlineData("name: x\nmodels: [a]\ntasks:\n  - name: arith\n    search: {split: train, n: 2}\n    eval: {split: tset, n: 2}\n", "spec.yaml: tasks[0].eval.split: must be train, validation or test, got 'tset'")]
     [InlineData("name: x\nmodels: [a]\ntasks:\n  - name: nope\n    eval: {n: 2}\n", "spec.yaml: tasks[0].name: unknown task 'nope'")]
