@@ -82,12 +82,63 @@ public static class Charts
             sb.Append($"<line x1=\"{N(X(p.BaselineLayers))}\" y1=\"{N(Y(p.BaselineAccuracy))}\" x2=\"{N(X(p.RoutedLayers))}\" y2=\"{N(Y(p.RoutedAccuracy))}\" stroke=\"#bbb\"/>");
             sb.Append($"<circle class=\"baseline\" cx=\"{N(X(p.BaselineLayers))}\" cy=\"{N(Y(p.BaselineAccuracy))}\" r=\"5\" fill=\"#888\"><title>{Esc(p.Label)} baseline: accuracy {N(p.BaselineAccuracy)}, {N(p.BaselineLayers)} layers</title></circle>");
             sb.Append($"<circle class=\"routed\" cx=\"{N(X(p.RoutedLayers))}\" cy=\"{N(Y(p.RoutedAccuracy))}\" r=\"5\" fill=\"#1f77b4\"><title>{Esc(p.Label)} routed: accuracy {N(p.RoutedAccuracy)}, {N(p.RoutedLayers)} layers</title></circle>");
+            if (points.Count <= 20) Text(sb, X(p.RoutedLayers) + 7, Y(p.RoutedAccuracy) - 6, p.Label.Split(' ')[0], "start", " class=\"point-label\" fill=\"#1f77b4\"");
         }
         sb.Append($"<circle cx=\"{x0 + 12}\" cy=\"{y0 + 10}\" r=\"5\" fill=\"#888\"/>");
         Text(sb, x0 + 20, y0 + 14, "baseline (default path)");
         sb.Append($"<circle cx=\"{x0 + 160}\" cy=\"{y0 + 10}\" r=\"5\" fill=\"#1f77b4\"/>");
         Text(sb, x0 + 168, y0 + 14, "routed");
         return new(sb.Append("</svg>").ToString());
+    }
+
+    /// <summary>Accuracy against one setting's value (or the seed): baseline and routed point per experiment.</summary>
+    public static MarkupString AccuracyVsSetting(string setting, IReadOnlyList<(string Label, double X, double? Baseline, double? Routed)> points)
+    {
+        const int w = 560, h = 320, x0 = 60, y0 = 20, x1 = w - 20, y1 = h - 45;
+        var sb = Open("acc-setting", w, h, $"accuracy vs {setting}");
+        var done = points.Where(p => p.Baseline is not null || p.Routed is not null).ToList();
+        if (done.Count == 0) { Text(sb, w / 2.0, h / 2.0, "no finished evaluation yet", "middle"); return new(sb.Append("</svg>").ToString()); }
+        var xa = Axis(done.Min(p => p.X), done.Max(p => p.X));
+        var ya = Axis(0, 1);
+        Frame(sb, x0, y0, x1, y1, xa, ya, setting, "accuracy", t => t.ToString("0%", Inv));
+        double X(double v) => x0 + (v - xa.Lo) / (xa.Hi - xa.Lo) * (x1 - x0);
+        double Y(double v) => y1 - (v - ya.Lo) / (ya.Hi - ya.Lo) * (y1 - y0);
+        foreach (var p in done)
+        {
+            if (p.Baseline is { } b)
+                sb.Append($"<circle class=\"baseline\" cx=\"{N(X(p.X) - 3)}\" cy=\"{N(Y(b))}\" r=\"5\" fill=\"#888\"><title>{Esc(p.Label)} baseline: accuracy {N(b)} at {Esc(setting)} = {N(p.X)}</title></circle>");
+            if (p.Routed is { } r)
+                sb.Append($"<circle class=\"routed\" cx=\"{N(X(p.X) + 3)}\" cy=\"{N(Y(r))}\" r=\"5\" fill=\"#1f77b4\"><title>{Esc(p.Label)} routed: accuracy {N(r)} at {Esc(setting)} = {N(p.X)}</title></circle>");
+        }
+        sb.Append($"<circle cx=\"{x0 + 12}\" cy=\"{y0 + 10}\" r=\"5\" fill=\"#888\"/>");
+        Text(sb, x0 + 20, y0 + 14, "baseline");
+        sb.Append($"<circle cx=\"{x0 + 100}\" cy=\"{y0 + 10}\" r=\"5\" fill=\"#1f77b4\"/>");
+        Text(sb, x0 + 108, y0 + 14, "routed");
+        return new(sb.Append("</svg>").ToString());
+    }
+
+    /// <summary>
+    /// Per block, the share of skip / execute / repeat labels as a heat map (rows: actions, columns: blocks; darker is
+    /// more), each cell titled with its count.
+    /// </summary>
+    public static MarkupString LabelHeatMap(ActionFrequencies f)
+    {
+        var sb = new StringBuilder().Append($"<table class=\"heat label-heat\" aria-label=\"{Esc(f.Label)}\"><caption>{Esc(f.Label)} ({f.Paths} paths)</caption><tr><th></th>");
+        for (int b = 0; b < f.Blocks; b++) sb.Append(Inv, $"<th>{b}</th>");
+        sb.Append("</tr>");
+        for (int a = 0; a < 3; a++)
+        {
+            sb.Append($"<tr><th>{ActionNames[a]}</th>");
+            for (int b = 0; b < f.Blocks; b++)
+            {
+                int n = f.Counts[b][a];
+                double share = f.Paths == 0 ? 0 : (double)n / f.Paths;
+                string bg = $"rgba({(a == 2 ? "245,133,24" : a == 1 ? "76,120,168" : "120,120,120")},{N(0.08 + 0.92 * share)})";
+                sb.Append($"<td class=\"cell\" data-block=\"{b}\" data-action=\"{ActionNames[a]}\" style=\"background:{bg};color:{(share > 0.55 ? "#fff" : "#222")}\" title=\"block {b}: {ActionNames[a]} in {n} of {f.Paths}\">{(share * 100).ToString("0", Inv)}</td>");
+            }
+            sb.Append("</tr>");
+        }
+        return new(sb.Append("</table>").ToString());
     }
 
     /// <summary>One bar per experiment: finished, running, failed and pending trees, with simulations against the budget.</summary>

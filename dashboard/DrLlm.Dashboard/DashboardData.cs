@@ -16,6 +16,13 @@ public sealed record HostedModel(string Name, string Sha256, string Format, int 
 public sealed record TreeLine(long Id, string ItemId, string Task, string Status, int Simulations, int Executions, bool? DefaultCorrect,
     bool? BestCorrect, int[]? BestPath, string? StopReason, string? NodeId, string? Error);
 
+/// <summary>One evaluated example: baseline (default path) and routed answers, the routed path and the routers' decisions.</summary>
+public sealed record ResultLine(long EvaluationId, string Task, string Split, string Domain, long ExampleId, string ItemId,
+    bool BaselineCorrect, bool RoutedCorrect, string? BaselineAnswer, string? RoutedAnswer, int[] RoutedPath, int[] Decisions, string Gold);
+
+/// <summary>One evaluated example with its prompt, for the example viewer.</summary>
+public sealed record ResultDetail(ResultLine Result, ExampleRow Example, ExperimentRow Experiment, int? Blocks, string? RoutedOutput);
+
 /// <summary>Everything the path viewer shows about one search tree.</summary>
 public sealed record TreeDetail(SearchTreeRow Tree, ExampleRow Example, ExperimentRow Experiment, int? Blocks);
 
@@ -110,13 +117,42 @@ public sealed class DashboardData(string connectionString) : ClusterViews(connec
         return await db.Experiments.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id);
     }
 
+    /// <summary>The experiment's search trees, examples in natural order (item 9 before item 10).</summary>
     public async Task<List<TreeLine>> TreesAsync(long experimentId)
     {
         await using var db = ClusterDb.Open(ConnectionString);
-        return await (from t in db.SearchTrees join x in db.Examples on t.ExampleId equals x.Id
-                      where t.ExperimentId == experimentId orderby x.ItemId
-                      select new TreeLine(t.Id, x.ItemId, x.Task, t.Status, t.Simulations, t.Executions, t.DefaultCorrect, t.BestCorrect, t.BestPath,
-                          t.StopReason, t.NodeId, t.Error)).AsNoTracking().ToListAsync();
+        var trees = await (from t in db.SearchTrees join x in db.Examples on t.ExampleId equals x.Id
+                           where t.ExperimentId == experimentId
+                           select new TreeLine(t.Id, x.ItemId, x.Task, t.Status, t.Simulations, t.Executions, t.DefaultCorrect, t.BestCorrect, t.BestPath,
+                               t.StopReason, t.NodeId, t.Error)).AsNoTracking().ToListAsync();
+        return [.. trees.OrderBy(t => t.Task, StringComparer.Ordinal).ThenBy(t => t.ItemId, NaturalOrder.Instance)];
+    }
+
+    /// <summary>Every evaluated example of the experiment, by evaluation (in-domain first), examples in natural order.</summary>
+    public async Task<List<ResultLine>> ResultsAsync(long experimentId)
+    {
+        await using var db = ClusterDb.Open(ConnectionString);
+        var rows = await (from r in db.EvaluationResults join v in db.Evaluations on r.EvaluationId equals v.Id
+                          join x in db.Examples on r.ExampleId equals x.Id
+                          where v.ExperimentId == experimentId
+                          select new ResultLine(v.Id, v.Task, v.Split, v.Domain, x.Id, x.ItemId, r.BaselineCorrect, r.RoutedCorrect,
+                              r.BaselineAnswer, r.RoutedAnswer, r.RoutedPath, r.Decisions, x.Gold)).AsNoTracking().ToListAsync();
+        return [.. rows.OrderBy(r => r.Domain == "in-domain" ? 0 : 1).ThenBy(r => r.EvaluationId)
+            .ThenBy(r => r.ItemId, NaturalOrder.Instance)];
+    }
+
+    public async Task<ResultDetail?> ResultAsync(long evaluationId, long exampleId)
+    {
+        await using var db = ClusterDb.Open(ConnectionString);
+        var r = await db.EvaluationResults.AsNoTracking().FirstOrDefaultAsync(x => x.EvaluationId == evaluationId && x.ExampleId == exampleId);
+        if (r is null) return null;
+        var v = await db.Evaluations.AsNoTracking().FirstAsync(x => x.Id == evaluationId);
+        var x = await db.Examples.AsNoTracking().FirstAsync(e => e.Id == exampleId);
+        var e = await db.Experiments.AsNoTracking().FirstAsync(e => e.Id == v.ExperimentId);
+        var blocks = await db.BaseModels.AsNoTracking().Where(b => b.Name == e.Model).Select(b => (int?)b.Blocks).FirstOrDefaultAsync();
+        var line = new ResultLine(v.Id, v.Task, v.Split, v.Domain, x.Id, x.ItemId, r.BaselineCorrect, r.RoutedCorrect, r.BaselineAnswer,
+            r.RoutedAnswer, r.RoutedPath, r.Decisions, x.Gold);
+        return new ResultDetail(line, x, e, blocks, r.RoutedOutput);
     }
 
     public async Task<TreeDetail?> TreeAsync(long treeId)
@@ -128,5 +164,40 @@ public sealed class DashboardData(string connectionString) : ClusterViews(connec
         var e = await db.Experiments.AsNoTracking().FirstAsync(e => e.Id == t.ExperimentId);
         var blocks = await db.BaseModels.AsNoTracking().Where(b => b.Name == e.Model).Select(b => (int?)b.Blocks).FirstOrDefaultAsync();
         return new TreeDetail(t, x, e, blocks ?? t.Labels?.Length);
+    }
+}
+
+/// <summary>Orders strings with their digit runs compared as numbers ("item-9" before "item-10").</summary>
+public sealed class NaturalOrder : IComparer<string>
+{
+    public static readonly NaturalOrder Instance = new();
+
+    public int Compare(string? a, string? b)
+    {
+        if (a is null || b is null) return string.CompareOrdinal(a, b);
+        int i = 0, j = 0;
+        while (i < a.Length && j < b.Length)
+        {
+            if (char.IsAsciiDigit(a[i]) && char.IsAsciiDigit(b[j]))
+            {
+                int si = i, sj = j;
+                while (si < a.Length && a[si] == '0') si++;
+                while (sj < b.Length && b[sj] == '0') sj++;
+                int ei = si, ej = sj;
+                while (ei < a.Length && char.IsAsciiDigit(a[ei])) ei++;
+                while (ej < b.Length && char.IsAsciiDigit(b[ej])) ej++;
+                int c = (ei - si).CompareTo(ej - sj);
+                if (c == 0) c = string.CompareOrdinal(a, si, b, sj, ei - si);
+                if (c != 0) return c;
+                i = ei; j = ej;
+            }
+            else
+            {
+                int c = a[i].CompareTo(b[j]);
+                if (c != 0) return c;
+                i++; j++;
+            }
+        }
+        return (a.Length - i).CompareTo(b.Length - j);
     }
 }

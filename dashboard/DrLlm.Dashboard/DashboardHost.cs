@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -108,8 +109,28 @@ public static class DashboardHost
                 },
             });
         });
+        app.MapGet("/api/experiments/{id:long}/results.csv", async (long id, DashboardData data) =>
+        {
+            if (await data.ExperimentAsync(id) is null) return Results.NotFound(new { error = $"no experiment {id}" });
+            var rows = await data.ResultsAsync(id);
+            var sb = new StringBuilder("evaluation_id,task,split,domain,item_id,gold,baseline_answer,baseline_correct,routed_answer,routed_correct,routed_layers,routed_path,decisions\n");
+            foreach (var r in rows)
+                sb.AppendJoin(',', [r.EvaluationId.ToString(CultureInfo.InvariantCulture), Csv(r.Task), Csv(r.Split), Csv(r.Domain), Csv(r.ItemId), Csv(r.Gold),
+                    Csv(r.BaselineAnswer), r.BaselineCorrect ? "true" : "false", Csv(r.RoutedAnswer), r.RoutedCorrect ? "true" : "false",
+                    r.RoutedPath.Length.ToString(CultureInfo.InvariantCulture), Csv(string.Join(' ', r.RoutedPath)), Csv(string.Join(' ', r.Decisions))]).Append('\n');
+            return Results.File(Encoding.UTF8.GetBytes(sb.ToString()), "text/csv; charset=utf-8", $"experiment-{id}-results.csv");
+        });
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
+    }
+
+    /// <summary>A CSV field: quoted when it holds a comma, quote or line break; a leading =, +, - or @ is prefixed with
+    /// an apostrophe so a spreadsheet shows a model's answer as text instead of running it as a formula.</summary>
+    private static string Csv(string? s)
+    {
+        if (string.IsNullOrEmpty(s)) return "";
+        if (s[0] is '=' or '+' or '-' or '@' && !double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) s = "'" + s;
+        return s.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
     }
 
     public const string LoginPath = "/login";

@@ -131,15 +131,44 @@ public sealed class BrowserTests(DashboardFixture fx)
         var box = await page.Locator("svg.acc-layers").BoundingBoxAsync();
         Assert.True(box is { Width: > 100, Height: > 100 }, "the chart is laid out");
 
+        // Accuracy against a setting (here the seed, the only thing that differs): a point pair per experiment.
+        await Expect(page.Locator("svg.acc-setting circle.routed")).ToHaveCountAsync(2);
+
         // Experiment → its trees → the path viewer of one example, against the row.
         await page.ClickAsync($"#experiments tr[data-experiment='{rows[0][0]}'] a");
         await Expect(page.Locator("#trees tbody tr")).ToHaveCountAsync(4);
         await Expect(page.Locator("#training-epochs tbody tr")).ToHaveCountAsync(3);
+        // heat maps of the search labels and of the routers' decisions: skip/execute/repeat × 8 blocks each
+        await Expect(page.Locator("table.label-heat")).ToHaveCountAsync(2);
+        await Expect(page.Locator("table.label-heat").First.Locator("td.cell")).ToHaveCountAsync(3 * 8);
+        await Expect(page.Locator("table.label-heat").First.Locator("caption")).ToContainTextAsync("search labels");
+        // per-example evaluation tables in and out of domain, and their CSV = the evaluation_results rows
+        await Expect(page.Locator("table.results[data-domain='in-domain'] tbody tr")).ToHaveCountAsync(4);
+        await Expect(page.Locator("table.results[data-domain='out-of-domain'] tbody tr")).ToHaveCountAsync(4);
+        var csv = await page.APIRequest.GetAsync(d.Url($"/api/experiments/{rows[0][0]}/results.csv"));
+        Assert.Equal(200, csv.Status);
+        var csvLines = (await csv.TextAsync()).TrimEnd('\n').Split('\n');
+        Assert.StartsWith("evaluation_id,task,split,domain,item_id,gold,baseline_answer,baseline_correct", csvLines[0]);
+        Assert.Equal(Db.Scalar<long>(d.ConnectionString, $"select count(*) from evaluation_results r join evaluations v on v.id = r.evaluation_id where v.experiment_id = {rows[0][0]}"),
+            csvLines.Length - 1);
+        // an evaluated example: its answers under the default and the routed path, the routed path as blocks
+        await page.Locator("table.results tbody tr a").First.ClickAsync();
+        await page.WaitForURLAsync(new Regex(@"/evaluations/\d+/examples/\d+$"));
+        var parts = page.Url.Split('/');
+        var er = Db.Rows(d.ConnectionString, $"select baseline_answer, routed_answer, cardinality(routed_path) from evaluation_results where evaluation_id = {parts[^3]} and example_id = {parts[^1]}")[0];
+        await Expect(page.Locator("#baseline-answer")).ToHaveTextAsync((string?)er[0] ?? "–");
+        await Expect(page.Locator("#routed-answer")).ToHaveTextAsync((string?)er[1] ?? "–");
+        await Expect(page.Locator(".routed-path .blk")).ToHaveCountAsync(8);
+        await Expect(page.Locator(".routed-path small")).ToContainTextAsync($"({Convert.ToInt32(er[2], Inv)} layers)");
+        await page.GotoAsync(d.Url($"/experiments/{rows[0][0]}"));
+        await Expect(page.Locator("#trees tbody tr")).ToHaveCountAsync(4);
         await page.Locator("#trees tbody tr a").First.ClickAsync();
         await page.WaitForURLAsync(new Regex(@"/trees/\d+$"));
         long tree = long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..], Inv);
         var t = Db.Rows(d.ConnectionString, $"select default_correct, cardinality(best_path), labels from search_trees where id = {tree}")[0];
         await Expect(page.Locator("#default-correct")).ToHaveTextAsync((bool)t[0]! ? "yes" : "no");
+        await Expect(page.Locator(".default-path .blk-execute")).ToHaveCountAsync(8);
+        await Expect(page.Locator(".searched-path .blk")).ToHaveCountAsync(8);
         await Expect(page.Locator("#best-path .blk")).ToHaveCountAsync(Convert.ToInt32(t[1], Inv));
         var labels = (int[])t[2]!;
         await Expect(page.Locator("#block-labels .blk")).ToHaveCountAsync(labels.Length);

@@ -35,6 +35,7 @@ public static class ClusterCommands
         sweep.Subcommands.Add(Launch());
         sweep.Subcommands.Add(Status());
         sweep.Subcommands.Add(Cancel());
+        sweep.Subcommands.Add(Report());
         root.Subcommands.Add(sweep);
     }
 
@@ -125,6 +126,27 @@ public static class ClusterCommands
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             Console.Write(Render(ConnectionString(r), r.GetValue(id)));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Report()
+    {
+        var id = new Argument<long>("ID") { Description = "sweep id" };
+        var outDir = new Option<string?>("--out") { Description = "also write DIR/report.md with SVG charts beside it" };
+        var cmd = new Command("report", "a sweep's results shaped like the paper's Table 3 (from the views), as Markdown") { id, Db, outDir };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            var cs = ConnectionString(r);
+            long sweepId = r.GetValue(id);
+            _ = Progress(new ClusterViews(cs), sweepId); // names a sweep that is not there
+            if (r.GetValue(outDir) is { } dir)
+            {
+                DrLlm.Dashboard.SweepReport.WriteAsync(cs, sweepId, dir).GetAwaiter().GetResult();
+                Console.Error.WriteLine($"wrote {Path.Combine(dir, "report.md")} and its charts");
+            }
+            Console.Write(DrLlm.Dashboard.SweepReport.TableAsync(new ClusterViews(cs), sweepId).GetAwaiter().GetResult());
             return 0;
         }));
         return cmd;
