@@ -4,7 +4,9 @@
 #   deploy/postgres.sh stop   [DIR]   fast shutdown
 #   deploy/postgres.sh status [DIR]   "running PORT" or "stopped" (exit 0 / 3)
 #   deploy/postgres.sh url    [DIR]   the connection string of DIR's server
-# DIR defaults to .cache/pg under the repository; PORT to $PGPORT or 55432. It never touches the system cluster.
+# DIR defaults to .cache/pg under the repository. The port is chosen when DIR is first initialised and kept in
+# DIR/drllm.port, so a second start reuses it: $PGPORT if set, else the first free one from 55432 up. It never touches
+# the system cluster.
 # PostgreSQL refuses to run as root: as root, the server runs as the 'postgres' user (or 'nobody') through runuser.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,6 +21,12 @@ as_owner() {
     local u=postgres; id "$u" >/dev/null 2>&1 || u=nobody
     runuser -u "$u" -- "$@"
   else "$@"; fi
+}
+in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local p="$1"
+  while in_use "$p"; do p=$((p + 1)); [ "$p" -lt "$(( $1 + 200 ))" ] || { echo "error: no free port in $1..$p" >&2; exit 1; }; done
+  echo "$p"
 }
 url() {
   local p; p="$(cat "$dir/drllm.port" 2>/dev/null || echo "$port")"
@@ -37,7 +45,7 @@ case "$cmd" in
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       as_owner "$bin/initdb" -D "$dir/data" -U drllm --auth=trust -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 \
         || { echo "error: initdb failed, see $dir/initdb.log" >&2; exit 1; }
-      echo "$port" >"$dir/drllm.port"
+      if [ -n "${PGPORT:-}" ]; then echo "$PGPORT" >"$dir/drllm.port"; else free_port "$port" >"$dir/drllm.port"; fi
     fi
     p="$(cat "$dir/drllm.port")"
     if as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then url; exit 0; fi

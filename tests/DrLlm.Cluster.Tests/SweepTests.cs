@@ -273,6 +273,27 @@ public sealed class SweepTests(PostgresServer pg, ITestOutputHelper output)
         Assert.Equal("dead", Db.Scalar<string>(cs, "select status from v_silos where node_id = 'b' order by generation desc limit 1"));
     }
 
+    /// <summary>A node id belongs to the node that is up with it; a second node asking for it is refused, naming the
+    /// holder; once the holder is gone (killed: 15 s without a heartbeat) a new node takes the id over.</summary>
+    [Fact]
+    public void A_node_id_that_is_up_is_refused_and_taken_over_once_its_node_is_gone()
+    {
+        var cs = pg.CreateDatabase();
+        using var first = new NodeProcess(cs, "same", "sa=standin:latency=1ms,blocks=4", concurrency: 1);
+        Db.WaitFor(() => Db.Scalar<long>(cs, "select count(*) from nodes where id = 'same' and status = 'up'") == 1, TimeSpan.FromSeconds(60), () => first.Log);
+        using (var second = new NodeProcess(cs, "same", "sa=standin:latency=1ms,blocks=4", concurrency: 1))
+        {
+            Db.WaitFor(() => second.HasExited, TimeSpan.FromSeconds(60), () => second.Log);
+            Assert.Contains($"error: --id same: a node with this id is up (pid {first.Pid}", second.Log);
+        }
+        first.KillHard();
+        Db.WaitFor(() => Db.Scalar<string>(cs, "select status from v_nodes where id = 'same'") == "lost", TimeSpan.FromSeconds(40), () => first.Log);
+        using var third = new NodeProcess(cs, "same", "sa=standin:latency=1ms,blocks=4", concurrency: 1);
+        Db.WaitFor(() => third.HasExited || Db.Scalar<long>(cs, $"select count(*) from nodes where id = 'same' and status = 'up' and pid = {third.Pid}") == 1,
+            TimeSpan.FromSeconds(60), () => third.Log);
+        Assert.False(third.HasExited, third.Log);
+    }
+
     [Fact]
     public void Cancel_stops_unfinished_work_and_keeps_what_is_done()
     {

@@ -47,6 +47,16 @@ public sealed class BrowserTests(DashboardFixture fx)
         await page.ClickAsync("#launch");
     }
 
+    /// <summary>With DRLLM_SCREENSHOTS=DIR, a full-page screenshot of each page the test visits (docs/screenshots holds
+    /// the README's).</summary>
+    private static async Task Shot(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("DRLLM_SCREENSHOTS") is not { Length: > 0 } dir) return;
+        Directory.CreateDirectory(dir);
+        await page.WaitForTimeoutAsync(500);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(dir, name + ".png"), FullPage = true });
+    }
+
     /// <summary>Marks the page's window: the mark survives only as long as the page is not reloaded.</summary>
     private static Task Mark(IPage page) => page.EvaluateAsync("() => { window.__notReloaded = true; }");
     private static async Task<bool> NotReloaded(IPage page) => await page.EvaluateAsync<bool>("() => window.__notReloaded === true");
@@ -80,6 +90,7 @@ public sealed class BrowserTests(DashboardFixture fx)
         await page.ClickAsync("#import");
         await Expect(page.Locator("#experiment-count")).ToHaveTextAsync("2");
         await Expect(page.Locator("#f-seeds")).ToHaveValueAsync("0, 1");
+        await Shot(page, "launch");
         Assert.Equal(0L, Db.Scalar<long>(d.ConnectionString, "select count(*) from sweeps"));
 
         // A good one: queued, then the page follows it live (pushed over the circuit) until it is done.
@@ -95,6 +106,7 @@ public sealed class BrowserTests(DashboardFixture fx)
         Assert.True(Db.SweepStatus(d.ConnectionString, id) == "done", Db.Diagnostics(d.ConnectionString, id, node));
         await Expect(page.Locator("[data-stage=experiments] .count")).ToHaveTextAsync("2/2");
         Assert.True(await NotReloaded(page), "the sweep page followed the sweep without a reload");
+        await Shot(page, "sweep");
 
         // The JSON endpoint the script polls.
         var api = await page.APIRequest.GetAsync(d.Url($"/api/sweeps/{id}/progress"));
@@ -140,6 +152,7 @@ public sealed class BrowserTests(DashboardFixture fx)
         await Expect(page.Locator("#training-epochs tbody tr")).ToHaveCountAsync(3);
         // heat maps of the search labels and of the routers' decisions: skip/execute/repeat × 8 blocks each
         await Expect(page.Locator("table.label-heat")).ToHaveCountAsync(2);
+        await Shot(page, "experiment");
         await Expect(page.Locator("table.label-heat").First.Locator("td.cell")).ToHaveCountAsync(3 * 8);
         await Expect(page.Locator("table.label-heat").First.Locator("caption")).ToContainTextAsync("search labels");
         // per-example evaluation tables in and out of domain, and their CSV = the evaluation_results rows
@@ -159,6 +172,7 @@ public sealed class BrowserTests(DashboardFixture fx)
         await Expect(page.Locator("#baseline-answer")).ToHaveTextAsync((string?)er[0] ?? "–");
         await Expect(page.Locator("#routed-answer")).ToHaveTextAsync((string?)er[1] ?? "–");
         await Expect(page.Locator(".routed-path .blk")).ToHaveCountAsync(8);
+        await Shot(page, "example");
         await Expect(page.Locator(".routed-path small")).ToContainTextAsync($"({Convert.ToInt32(er[2], Inv)} layers)");
         await page.GotoAsync(d.Url($"/experiments/{rows[0][0]}"));
         await Expect(page.Locator("#trees tbody tr")).ToHaveCountAsync(4);
@@ -169,6 +183,7 @@ public sealed class BrowserTests(DashboardFixture fx)
         await Expect(page.Locator("#default-correct")).ToHaveTextAsync((bool)t[0]! ? "yes" : "no");
         await Expect(page.Locator(".default-path .blk-execute")).ToHaveCountAsync(8);
         await Expect(page.Locator(".searched-path .blk")).ToHaveCountAsync(8);
+        await Shot(page, "tree");
         await Expect(page.Locator("#best-path .blk")).ToHaveCountAsync(Convert.ToInt32(t[1], Inv));
         var labels = (int[])t[2]!;
         await Expect(page.Locator("#block-labels .blk")).ToHaveCountAsync(labels.Length);
@@ -186,15 +201,18 @@ public sealed class BrowserTests(DashboardFixture fx)
         await Expect(page.Locator("#compare-table tr.differs")).Not.ToHaveCountAsync(0); // the seeds differ
         await Expect(page.Locator("svg.loss-curves polyline.train-loss")).ToHaveCountAsync(2);
         await Expect(page.Locator("svg.macro-f1-curves polyline.metric")).ToHaveCountAsync(2);
+        await Shot(page, "compare");
 
         // Lists: the sweep, and the silo with its model and the ModelHost grain's live figures.
         await page.GotoAsync(d.Url("/"));
         await Expect(page.Locator($"#sweeps tr.sweep-{id} .status")).ToHaveTextAsync("done");
+        await Shot(page, "sweeps");
         await page.ClickAsync("#nav-silos");
         var nodeRow = page.Locator("#nodes tr[data-node='dash-node']");
         await Expect(nodeRow.Locator(".status")).ToHaveTextAsync("up");
         await Expect(nodeRow).ToContainTextAsync("sa:ready");
         await Expect(page.Locator("#model-hosts tr[data-host='sa@dash-node'] .busy")).ToHaveTextAsync(new Regex(@"^\d+/2$"));
+        await Shot(page, "silos");
     }
 
     [Fact]

@@ -24,8 +24,22 @@ public static class NodeHost
         catch (Exception e) when (ClusterDatabase.IsUnreachable(e)) { throw ClusterDatabase.Unreachable(options.ConnectionString, e); }
 
         await using var store = new ClusterStore(options);
-        await store.Exec("insert into nodes (id, host, pid, concurrency, status) values ($1, $2, $3, $4, 'up')",
-            node.Id, Environment.MachineName, Environment.ProcessId, options.Concurrency);
+        // A node id is taken over from a node that left or was lost (a machine restarted, a killed silo started again);
+        // one that is up, its heartbeat younger than the 15 s after which it reads lost, keeps it.
+        var took = await store.Scalar<string>("""
+            insert into nodes (id, host, pid, concurrency, status) values ($1, $2, $3, $4, 'up')
+            on conflict (id) do update set host = excluded.host, pid = excluded.pid, concurrency = excluded.concurrency, status = 'up',
+                started_at = now(), heartbeat_at = now(), left_at = null
+            where nodes.status in ('left', 'lost') or nodes.heartbeat_at < now() - interval '15 seconds'
+            returning id
+            """, node.Id, Environment.MachineName, Environment.ProcessId, options.Concurrency);
+        if (took is null)
+        {
+            var holder = await store.Rows("select host, pid, round(extract(epoch from now() - heartbeat_at)::numeric, 1)::float8 from nodes where id = $1",
+                r => $"pid {r.GetInt32(1)} on {r.GetString(0)}, heartbeat {r.GetDouble(2).ToString(System.Globalization.CultureInfo.InvariantCulture)} s ago", node.Id);
+            throw new InvalidOperationException($"--id {node.Id}: a node with this id is up ({holder.FirstOrDefault() ?? "?"}); " +
+                "stop it or give this one another --id (an id is free again once its node left or 15 s after its last heartbeat)");
+        }
         node.Log($"node {node.Id} joined ({options.Models.Count} model(s), concurrency {options.Concurrency})");
         var loaded = new Dictionary<string, IModelHost>();
         foreach (var (name, source) in options.Models)
