@@ -95,7 +95,13 @@ public sealed class BrowserTests(DashboardFixture fx)
 
         // A good one: queued, then the page follows it live (pushed over the circuit) until it is done.
         await page.ClickAsync("#launch");
-        await page.WaitForURLAsync(new Regex(@"/sweeps/\d+\?launched=1$"));
+        // Blazor navigates within the page (no load event): the address is polled
+        try { await Expect(page).ToHaveURLAsync(new Regex(@"/sweeps/\d+\?launched=1$"), new() { Timeout = 60_000 }); }
+        catch (PlaywrightException e)
+        {
+            var said = await page.Locator("#spec-errors").CountAsync() > 0 ? await page.Locator("#spec-errors").TextContentAsync() : "no errors shown";
+            throw new InvalidOperationException($"the launch did not open the sweep ({said}); {e.Message}", e);
+        }
         await Mark(page);
         long id = Db.Scalar<long>(d.ConnectionString, "select max(id) from sweeps");
         Assert.EndsWith($"/sweeps/{id}?launched=1", page.Url);
@@ -166,7 +172,7 @@ public sealed class BrowserTests(DashboardFixture fx)
             csvLines.Length - 1);
         // an evaluated example: its answers under the default and the routed path, the routed path as blocks
         await page.Locator("table.results tbody tr a").First.ClickAsync();
-        await page.WaitForURLAsync(new Regex(@"/evaluations/\d+/examples/\d+$"));
+        await Expect(page).ToHaveURLAsync(new Regex(@"/evaluations/\d+/examples/\d+$"));
         var parts = page.Url.Split('/');
         var er = Db.Rows(d.ConnectionString, $"select baseline_answer, routed_answer, cardinality(routed_path) from evaluation_results where evaluation_id = {parts[^3]} and example_id = {parts[^1]}")[0];
         await Expect(page.Locator("#baseline-answer")).ToHaveTextAsync((string?)er[0] ?? "–");
@@ -177,7 +183,7 @@ public sealed class BrowserTests(DashboardFixture fx)
         await page.GotoAsync(d.Url($"/experiments/{rows[0][0]}"));
         await Expect(page.Locator("#trees tbody tr")).ToHaveCountAsync(4);
         await page.Locator("#trees tbody tr a").First.ClickAsync();
-        await page.WaitForURLAsync(new Regex(@"/trees/\d+$"));
+        await Expect(page).ToHaveURLAsync(new Regex(@"/trees/\d+$"));
         long tree = long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..], Inv);
         var t = Db.Rows(d.ConnectionString, $"select default_correct, cardinality(best_path), labels from search_trees where id = {tree}")[0];
         await Expect(page.Locator("#default-correct")).ToHaveTextAsync((bool)t[0]! ? "yes" : "no");
