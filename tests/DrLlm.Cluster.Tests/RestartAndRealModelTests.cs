@@ -54,6 +54,12 @@ public sealed class RealModelSweepTests(PostgresServer pg)
         Assert.Equal(8L, Db.Scalar<long>(cs, "select blocks from base_models where name = 'demo'"));
         Assert.Equal(64, Db.Scalar<string>(cs, "select sha256 from base_models where name = 'demo'").Length);
         Assert.True(Db.Scalar<long>(cs, "select count(*) from search_trees where status = 'done' and block_runs > 0 and simulations > 0") == 6, diag());
+        // Each tree keeps the answers behind its two correctness flags: a path graded correct has an answer, the gold one.
+        Assert.Equal(0L, Db.Scalar<long>(cs, """
+            select count(*) from search_trees t join examples x on x.id = t.example_id
+            where (t.default_correct and t.default_answer is null) or (t.best_correct and t.best_answer is null)
+            """));
+        Assert.True(Db.Scalar<long>(cs, "select count(*) from search_trees where default_answer is not null or best_answer is not null") > 0, diag());
         // Either routers were trained and evaluated, or training failed for want of labels, with that reason on record.
         var status = Db.Scalar<string>(cs, $"select status from experiments where sweep_id = {s}");
         long labelled = Db.Scalar<long>(cs, "select count(*) from search_trees where labels is not null");

@@ -217,6 +217,7 @@ public sealed class BrowserTests(DashboardFixture fx)
         var nodeRow = page.Locator("#nodes tr[data-node='dash-node']");
         await Expect(nodeRow.Locator(".status")).ToHaveTextAsync("up");
         await Expect(nodeRow).ToContainTextAsync("sa:ready");
+        await Expect(nodeRow.Locator(".activations")).ToHaveTextAsync(new Regex(@"^[1-9]\d*$")); // Orleans' count, via the management grain
         await Expect(page.Locator("#model-hosts tr[data-host='sa@dash-node'] .busy")).ToHaveTextAsync(new Regex(@"^\d+/2$"));
         await Shot(page, "silos");
     }

@@ -23,6 +23,8 @@ public sealed class SearchTreeRow
     public bool? DefaultCorrect { get; set; }
     public int[]? BestPath { get; set; }
     public bool? BestCorrect { get; set; }
+    public string? DefaultAnswer { get; set; }
+    public string? BestAnswer { get; set; }
     public int[]? Labels { get; set; }
     public string? StopReason { get; set; }
     public string? Error { get; set; }

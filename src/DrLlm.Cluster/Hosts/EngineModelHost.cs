@@ -76,6 +76,15 @@ public sealed class EngineModelHost : IModelHost
         }
     }
 
+    public string? Answer(TaskItem item, int[] path)
+    {
+        lock (_gate)
+        {
+            using var session = _decoder.CreateSession();
+            return _evaluator.Run(session, item, LayerPath.Create(path, NumBlocks)).Answer;
+        }
+    }
+
     public EvalOutcome Evaluate(TaskItem item, RouterSet routers)
     {
         lock (_gate)

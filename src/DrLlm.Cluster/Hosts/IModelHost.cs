@@ -42,6 +42,10 @@ public interface IModelHost : IDisposable
     /// <summary>Teacher-forced router inputs of labelled examples (RouterFeatures.Compute on this model).</summary>
     RouterFeatures Features(IReadOnlyList<RouterExample> examples, int windows);
 
+    /// <summary>The answer the model gives to <paramref name="item"/> on <paramref name="path"/> (null where the host
+    /// grades paths without generating text: the stand-in).</summary>
+    string? Answer(TaskItem item, int[] path);
+
     /// <summary>The item under the default path and under <paramref name="routers"/>.</summary>
     EvalOutcome Evaluate(TaskItem item, RouterSet routers);
 }

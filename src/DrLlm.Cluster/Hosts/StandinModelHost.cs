@@ -125,6 +125,8 @@ public sealed class StandinModelHost : IModelHost
         }
     }
 
+    public string? Answer(TaskItem item, int[] path) => null;
+
     public EvalOutcome Evaluate(TaskItem item, RouterSet routers)
     {
         int[] decisions;

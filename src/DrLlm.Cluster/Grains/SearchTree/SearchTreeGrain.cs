@@ -58,13 +58,17 @@ public sealed class SearchTreeGrain(ClusterStore store, ModelHosts hosts, SiloNo
             }, settings.CheckpointEvery, key);
 
             var r = run.Result;
+            // the answers behind the two correctness flags, for people reading the tree (two generations more)
+            string? defaultAnswer = host.Answer(item, [.. Enumerable.Range(0, host.NumBlocks)]);
+            string? bestAnswer = r.BestPath is null ? null : host.Answer(item, r.BestPath);
             int done = await Store.Exec("""
                 update search_trees set status = 'done', simulations = $3, paths_evaluated = $4, default_correct = $5, best_path = $6,
                        best_correct = $7, labels = $8, stop_reason = $9, block_runs = $10, block_runs_saved = $11, search_seconds = $12,
-                       job_seconds = job_seconds + $13, eval_seconds = eval_seconds + $14, error = null, finished_at = now(), updated_at = now()
+                       job_seconds = job_seconds + $13, eval_seconds = eval_seconds + $14, default_answer = $15, best_answer = $16,
+                       error = null, finished_at = now(), updated_at = now()
                 where id = $1 and attempt = $2 and status = 'running'
                 """, id, attempt, r.Simulations, r.PathsEvaluated, r.DefaultCorrect, r.BestPath, r.BestCorrect, r.Labels, r.StopReason,
-                r.BlockRuns, r.BlockRunsSaved, r.WallSeconds, started.Elapsed.TotalSeconds, run.EvalSeconds);
+                r.BlockRuns, r.BlockRunsSaved, r.WallSeconds, started.Elapsed.TotalSeconds, run.EvalSeconds, defaultAnswer, bestAnswer);
             if (done == 1) Node.Log($"{key}: done, {r.Simulations} simulations, best {(r.BestPath is null ? "none" : $"{r.BestPath.Length} steps")}");
         }
         catch (ReleasedException)
