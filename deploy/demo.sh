@@ -6,6 +6,7 @@
 # artifacts/demo/, the dashboard's address and SQL to try. Interrupted (Ctrl-C, kill) and run again, it resumes the
 # same sweep where it stopped. Run `deploy/demo.sh --help` for the options.
 set -euo pipefail
+caller="$PWD"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 
@@ -30,12 +31,13 @@ EOF
 
 size=full; dash_port=5080; db_dir="$repo/.cache/demo-pg"; out="$repo/artifacts/demo"; fresh=0; wait_up=1
 [ -t 0 ] && [ -t 1 ] && [ -z "${CI:-}" ] || wait_up=0
+value() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "error: $1 needs a value (deploy/demo.sh --help)" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --size) size="${2:-}"; shift 2 ;;
-    --dashboard-port) dash_port="${2:-}"; shift 2 ;;
-    --db-dir) db_dir="${2:-}"; shift 2 ;;
-    --out) out="${2:-}"; shift 2 ;;
+    --size) value "$@"; size="$2"; shift 2 ;;
+    --dashboard-port) value "$@"; dash_port="$2"; shift 2 ;;
+    --db-dir) value "$@"; db_dir="$2"; shift 2 ;;
+    --out) value "$@"; out="$2"; shift 2 ;;
     --fresh) fresh=1; shift ;;
     --no-wait) wait_up=0; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -48,6 +50,9 @@ case "$size" in
   tiny)  search_n=8;   eval_n=4;   ood_n=4;   sims=12; epochs=2;  every=2 ;;
   *) echo "error: --size must be tiny, small or full, got '$size'" >&2; exit 2 ;;
 esac
+# relative folders are the caller's
+[[ "$db_dir" = /* ]] || db_dir="$caller/$db_dir"
+[[ "$out" = /* ]] || out="$caller/$out"
 [[ "$dash_port" =~ ^[0-9]+$ ]] && [ "$dash_port" -le 65535 ] || { echo "error: --dashboard-port must be a port number, got '$dash_port'" >&2; exit 2; }
 mkdir -p "$out/logs"
 out="$(cd "$out" && pwd)"

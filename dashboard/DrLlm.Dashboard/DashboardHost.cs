@@ -79,7 +79,10 @@ public static class DashboardHost
         else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
             // antiforgery keys live in ~/.aspnet/DataProtection-Keys unencrypted, as the warning says; they only protect forms
             .AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        // A pasted spec travels over the circuit: room for the largest one the parser reads (1 Mi characters, up to 4 bytes
+        // each), where SignalR's default of 32 KB would drop the circuit on a long spec.
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents()
+            .AddHubOptions(o => o.MaximumReceiveMessageSize = 5L * 1024 * 1024);
         builder.Services.AddMudServices();
         builder.Services.AddAntiforgery();
         builder.Services.AddSingleton(options);

@@ -83,6 +83,26 @@ public sealed class BrowserTests(DashboardFixture fx)
         await LaunchThroughForm(page, d, StandinSpec.Replace("split: test, n: 4}\n  - name: ood", "split: tset, n: 4}\n  - name: ood"));
         await Expect(page.Locator("#spec-errors")).ToContainTextAsync("spec: tasks[0].eval.split: must be train, validation or test, got 'tset'");
         Assert.Contains("tset", await page.InputValueAsync("#spec"));
+        // Specs that once killed the dashboard process or gave a blank 500 page: an error beside the form, the text kept,
+        // the process alive (the next check answers), nothing created.
+        var bomb = new List<string> { "name: x", "l0: &l0 [a, a, a, a, a, a, a, a, a, a]" };
+        for (int i = 1; i <= 9; i++) bomb.Add($"l{i}: &l{i} [{string.Join(", ", Enumerable.Repeat($"*l{i - 1}", 10))}]");
+        foreach (var (spec, said) in new[]
+        {
+            ("name: x\nmodels: &m [a, *m]\n", "recursive alias"),
+            (string.Join("\n", bomb), "expands to more than"),
+            ("name: x\nmodels: [a]\nname: y\n", "duplicate key 'name'"),
+            ("name: x\nmodels: " + new string('[', 20_000) + new string(']', 20_000) + "\n", "nest more than 64 deep"),
+            (StandinSpec.Replace("search: {simulations: 12, checkpoint_every: 4}",
+                "search: {simulations: [" + string.Join(", ", Enumerable.Range(1, 200)) + "], exploration: [" + string.Join(", ", Enumerable.Range(1, 100)) + "]}"),
+                "more than the limit of 10,000"),
+        })
+        {
+            await LaunchThroughForm(page, d, spec);
+            await Expect(page.Locator("#spec-errors")).ToContainTextAsync(said);
+            Assert.Equal(spec, await page.InputValueAsync("#spec"));
+        }
+        Assert.Equal(0L, Db.Scalar<long>(d.ConnectionString, "select count(*) from sweeps"));
         Assert.Equal(0L, Db.Scalar<long>(d.ConnectionString, "select count(*) from sweeps"));
 
         // The form tab shows the spec as imported, with the count of experiments the cluster's parser computed.

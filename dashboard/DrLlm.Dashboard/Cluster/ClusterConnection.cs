@@ -34,6 +34,12 @@ public sealed class ClusterConnection(DashboardOptions options, ILogger<ClusterC
         {
             return unavailable($"the cluster did not answer ({e.GetType().Name}: {FirstLine(e.Message)})");
         }
+        // Whatever a grain threw: one line on the page (the circuit and what was typed survive), the detail in the log.
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning(e, "grain call failed");
+            return unavailable($"the cluster failed to answer ({e.GetType().Name}: {FirstLine(e.Message)})");
+        }
     }
 
     private static string FirstLine(string s) => s.Split('\n', 2)[0].Trim();

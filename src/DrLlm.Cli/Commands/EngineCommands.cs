@@ -134,7 +134,11 @@ public static class EngineCommands
             var weights = RandomInit.Weights(config, r.GetValue(seed), r.GetValue(scale));
             var target = r.GetValue(outPath)!;
             if (target.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+            {
+                // a file in a folder not made yet: the folder is made, as for a Hugging Face directory
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
                 GgufCheckpointWriter.Write(target, config, weights, type);
+            }
             else if (type == TensorDType.Q8_0)
                 throw new ArgumentException("--dtype q8_0 is a GGUF type; give --out a .gguf file name");
             else HfCheckpointWriter.Write(target, config, weights, type);

@@ -75,6 +75,11 @@ public class CliContractTests
         using var m = Decoder.Load(dir.File("hf"));
         Assert.Equal(Architecture.Qwen3, m.Config.Architecture);
         Assert.Equal(2, m.Config.NumLayers);
+        // a GGUF file in a folder that does not exist yet: the folder is made
+        (code, _, err) = Drllm("init-model", "--shape", "custom", "--layers", "1", "--out", dir.File("new/folder/m.gguf"));
+        Assert.True(code == 0, err);
+        using var g = Decoder.Load(dir.File("new/folder/m.gguf"));
+        Assert.Equal(1, g.Config.NumLayers);
     }
 
     [Theory]
