@@ -91,6 +91,17 @@ public static class DashboardHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ClusterConnection>());
 
         var app = builder.Build();
+        // An address no page has (e.g. /sweeps/12345678901234567890: not a sweep id) gets a page that says so, not a blank 404.
+        app.UseStatusCodePages(async ctx =>
+        {
+            var http = ctx.HttpContext;
+            if (http.Response.StatusCode != StatusCodes.Status404NotFound || !http.Request.Headers.Accept.ToString().Contains("text/html")) return;
+            http.Response.ContentType = "text/html; charset=utf-8";
+            await http.Response.WriteAsync("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>drllm dashboard: no such page</title></head>" +
+                "<body style=\"font-family:system-ui,sans-serif;margin:2rem\"><h1>No such page</h1><p id=\"not-found\">" +
+                WebUtility.HtmlEncode(http.Request.Path + http.Request.QueryString) + " is not a page of this dashboard.</p>" +
+                "<p><a href=\"/\">Sweeps</a> · <a href=\"/launch\">Launch</a> · <a href=\"/compare\">Compare</a> · <a href=\"/silos\">Silos</a></p></body></html>");
+        });
         if (token is not null) app.Use(TokenCheck(token));
         app.UseAntiforgery();
         app.MapStaticAssets();

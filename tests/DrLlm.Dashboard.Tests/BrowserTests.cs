@@ -291,6 +291,18 @@ public sealed class BrowserTests(DashboardFixture fx)
         await page.GotoAsync(d.Url("/sweeps/999"));
         await Expect(page.Locator("h4")).ToHaveTextAsync("No sweep 999");
         Assert.Equal(404, (await page.APIRequest.GetAsync(d.Url("/api/sweeps/999/progress"))).Status);
+        // Addresses a user can mistype: each a page that says what is wrong (a typed query parameter that did not parse
+        // used to end the circuit; an id too large for a route, a blank 404).
+        await page.GotoAsync(d.Url("/launch?from=abc"));
+        await Expect(page.Locator("#spec-errors")).ToContainTextAsync("from=abc: no sweep with that id to clone");
+        await page.GotoAsync(d.Url($"/sweeps/{id}?launched=yes"));
+        await Expect(page.Locator("#sweep-status")).ToHaveTextAsync("cancelled");
+        await page.GotoAsync(d.Url("/sweeps/99999999999999999999"));
+        await Expect(page.Locator("#not-found")).ToContainTextAsync("/sweeps/99999999999999999999 is not a page");
+        await page.GotoAsync(d.Url("/compare?ids=1,x"));
+        await Expect(page.Locator("#compare-error")).ToHaveTextAsync("'x' is not an experiment id");
+        await page.GotoAsync(d.Url("/evaluations/1/examples/2"));
+        await Expect(page.Locator("h4")).ToHaveTextAsync("No evaluated example 2 in evaluation 1");
     }
 
     [Fact]

@@ -46,8 +46,19 @@ public sealed class ClusterConnection(DashboardOptions options, ILogger<ClusterC
 
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
+        var probe = new PostgresGateways(options, Microsoft.Extensions.Options.Options.Create(new GatewayOptions()));
         while (!stop.IsCancellationRequested)
         {
+            // A client started while no gateway is listed waits out its whole attempt even after a silo joins: so it is
+            // started only once the membership table lists an active gateway.
+            int listed;
+            try { listed = (await probe.GetGateways()).Count; }
+            catch (Exception e) when (e is InvalidOperationException or Npgsql.NpgsqlException or TimeoutException) { listed = 0; }
+            if (listed == 0)
+            {
+                try { await Task.Delay(TimeSpan.FromSeconds(2), stop); } catch (OperationCanceledException) { }
+                continue;
+            }
             var host = new HostBuilder()
                 .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Critical))
                 .UseOrleansClient(c =>
