@@ -73,6 +73,7 @@ public sealed class SpecTests
     [InlineData("name: x\nmodels: [a]\ntasks:\n  - name: ood-count\n    search: {n: 2}\n    eval: {n: 2}\n", "spec.yaml: tasks[0].search: an out-of-domain task is only evaluated")]
     [InlineData("name: x\nmodels: [a]\ntasks:\n  - name: arith\n    search: {n: 2}\n    eval: {n: 2}\nsearch: {simulations: [10, ten]}\n", "spec.yaml: search.simulations[1]: must be a number")]
     [InlineData("name: x\nmodels: [a]\ntasks:\n  - name: arith\n    search: {n: 2}\n    eval: {n: 2}\nroutr: {epochs: 2}\n", "spec.yaml: routr: unknown field")]
+    [InlineData("name: x\nmodels: [a]\ntasks:\n  - name: arith\n    search: {n: 2}\n    eval: {n: 2}\nrouter: {class_balance_beta: 1}\n", "spec.yaml: router.class_balance_beta: must be in [1E-09, 0.999999], got 1")]
     [InlineData("name: x\nmodels: [a]\ntasks:\n  - name: arith\n    search: {split: test, n: 2}\n    eval: {split: test, n: 2}\n", "spec.yaml: tasks[0].eval.split: evaluates on the split it searches")]
     [InlineData("name: [unclosed\n", "spec.yaml: not valid YAML")]
     public void Bad_specs_name_the_field(string yaml, string expected)

@@ -18,9 +18,14 @@ public static class RouterCommands
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
         var resume = new Option<bool>("--resume") { Description = "continue from the trainer state in --out" };
         var maxFixShare = new Option<double?>("--max-fix-share") { Description = "leave out wrong→right fixes beyond this share of the labelled examples (the reference code's cap is 0.3; default: no cap)" };
+        var beta = new Option<double>("--class-balance-beta")
+        {
+            DefaultValueFactory = _ => FocalLoss.DefaultBeta,
+            Description = "β of the effective-number class weights, in (0, 1): 0.999 is the paper's; near 0 weights the classes alike, as the reference code's hard-coded weights nearly do",
+        };
         var rawInputs = new Option<bool>("--raw-inputs") { Description = "feed the routers the raw residual stream as the reference does (default: scaled per block to RMS 1 on the training split)" };
         var cmd = new Command("train-routers", "train the per-block routers on search labels with teacher forcing")
-            { EngineCommands.Model, labels, outDir, epochs, seed, resume, maxFixShare, rawInputs, EngineCommands.Threads };
+            { EngineCommands.Model, labels, outDir, epochs, seed, resume, maxFixShare, beta, rawInputs, EngineCommands.Threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
             var modelPath = r.GetValue(EngineCommands.Model)!;
@@ -34,7 +39,9 @@ public static class RouterCommands
             var tokenizer = TokenizerLoader.Load(modelPath);
             var examples = ReadExamples(r.GetValue(labels)!, tokenizer, decoder.Config.NumLayers, r.GetValue(maxFixShare));
             if (examples.Count < 2) throw new ArgumentException($"{r.GetValue(labels)}: {examples.Count} labelled examples; at least 2 are needed (one to validate)");
-            var options = new RouterTrainingOptions { Epochs = r.GetValue(epochs), Seed = (ulong)r.GetValue(seed), ScaleInputs = !r.GetValue(rawInputs) };
+            double b = r.GetValue(beta);
+            if (!(b > 0 && b < 1)) throw new ArgumentException($"--class-balance-beta must be in (0, 1), got {b.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            var options = new RouterTrainingOptions { Epochs = r.GetValue(epochs), Seed = (ulong)r.GetValue(seed), ScaleInputs = !r.GetValue(rawInputs), ClassBalanceBeta = b };
             var identity = BaseModelIdentity.Of(modelPath, decoder.Config);
             if (r.GetValue(resume)) RouterTrainer.CheckResumable(dir, options, examples.Count, identity, RouterTrainer.Fingerprint(examples)); // before the long feature pass
 

@@ -255,7 +255,8 @@ public sealed record SweepSpec(
 
             var rd = new RouterTrainingOptions();
             r ??= [];
-            Known(r, "router.", "epochs", "hidden", "windows", "batch_size", "learning_rate", "weight_decay", "warmup_steps", "validation_share", "focal_gamma");
+            Known(r, "router.", "epochs", "hidden", "windows", "batch_size", "learning_rate", "weight_decay", "warmup_steps", "validation_share", "focal_gamma",
+                "class_balance_beta");
             var router = new RouterTrainingOptions
             {
                 Epochs = Int(r, "epochs", "router.epochs", rd.Epochs, 1, 10_000),
@@ -267,6 +268,7 @@ public sealed record SweepSpec(
                 WarmupSteps = r["warmup_steps"] is null ? null : Int(r, "warmup_steps", "router.warmup_steps", 0, 0, 1_000_000),
                 ValidationShare = Num(r, "validation_share", "router.validation_share", rd.ValidationShare, 0.01, 0.9),
                 FocalGamma = Num(r, "focal_gamma", "router.focal_gamma", rd.FocalGamma, 0, 10),
+                ClassBalanceBeta = Num(r, "class_balance_beta", "router.class_balance_beta", rd.ClassBalanceBeta, 1e-9, 0.999999),
             };
             var grid = from n in sims from c in cs from l in lambdas from p in ps
                        select new ExperimentSettings(new SearchOptions

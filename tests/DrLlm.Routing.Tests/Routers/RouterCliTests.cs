@@ -106,6 +106,17 @@ public sealed class RouterCliTests : IDisposable
         Assert.Matches(@"epoch \d/2 step \d+/\d+ lr \S+ loss \d+\.\d{4} train class acc skip (\d+%|n/a) exec (\d+%|n/a) repeat (\d+%|n/a)", err);
         Assert.Matches(@"epoch 2: train loss \d+\.\d{4}, validation loss \d+\.\d{4}, block accuracy [\d.]+ ?%, macro-F1 \d\.\d{3}, class acc skip", err);
 
+        // --class-balance-beta: near 0 the classes weigh alike (the paper's 0.999 on a small label set weights a rare
+        // class many times the others); outside (0, 1) a one-line error.
+        (code, var alike, err) = DrllmProcess.Run("train-routers", "--model", Demo, "--labels", labels, "--out", Path.Combine(_dir, "alike"),
+            "--epochs", "1", "--threads", "1", "--class-balance-beta", "0.000001");
+        Assert.True(code == 0, err);
+        var w = JsonDocument.Parse(alike).RootElement.GetProperty("class_weights").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+        Assert.All(w.Where(x => x > 0), x => Assert.Equal(1.0, x, 3));
+        (code, alike, err) = DrllmProcess.Run("train-routers", "--model", Demo, "--labels", labels, "--out", Path.Combine(_dir, "bad-beta"),
+            "--epochs", "1", "--threads", "1", "--class-balance-beta", "1");
+        AssertOneLineError(code, alike, err, "--class-balance-beta must be in (0, 1), got 1");
+
         // --resume of a finished run trains nothing more and reports the same run; with another epoch count (another
         // schedule) it is refused, naming the state file.
         var weights = File.ReadAllBytes(Path.Combine(routers, RouterCheckpoint.WeightsFile));
