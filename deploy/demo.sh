@@ -16,8 +16,8 @@ usage: deploy/demo.sh [--size tiny|small|full] [--dashboard-port N] [--db-dir DI
 
   --size S            how much to search, train and evaluate (default full):
                         full   300 searched + 200 test items per in-domain family, 200 per out-of-domain family,
-                               50 simulations, 25 router epochs (~5-10 min on 2 cores)
-                        small  40 searched + 40 test items, 40 out of domain, 30 simulations, 10 epochs (~2 min)
+                               50 simulations, 25 router epochs (3.5 min on 2 cores)
+                        small  40 searched + 40 test items, 40 out of domain, 30 simulations, 10 epochs (~1 min)
                         tiny   8 searched + 4 test items, 4 out of domain, 12 simulations, 2 epochs (tests)
   --dashboard-port N  the dashboard's port on 127.0.0.1 (default 5080; 0 picks a free one)
   --db-dir DIR        the private PostgreSQL's directory (default .cache/demo-pg); its port is chosen free on the first
