@@ -141,6 +141,63 @@ public static class Charts
         return new(sb.Append("</table>").ToString());
     }
 
+    /// <summary>A node of the drawn search tree, in depth-first order (<see cref="SearchTreeGraph"/>).</summary>
+    public sealed record TreeNode(int Depth, string Move, string Path, int Visits, double? MeanReward, bool? Correct);
+
+    /// <summary>
+    /// The MCTS tree as a picture: nodes in depth-first order (as the path viewer lists them), each below its parent,
+    /// leaves side by side and parents centred over their children; the circle's size grows with the visits, its colour
+    /// says whether the node's path answered correctly (green), wrongly (red) or was not evaluated (grey); each edge is
+    /// labelled with its move.
+    /// </summary>
+    public static MarkupString SearchTreeGraph(IReadOnlyList<TreeNode> nodes)
+    {
+        if (nodes.Count == 0) return new("");
+        // parents from depth-first order: the last node one level up
+        var parent = new int[nodes.Count];
+        var children = Enumerable.Range(0, nodes.Count).Select(_ => new List<int>()).ToArray();
+        var stack = new List<int>();
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            while (stack.Count > nodes[i].Depth) stack.RemoveAt(stack.Count - 1);
+            parent[i] = stack.Count == 0 ? -1 : stack[^1];
+            if (parent[i] >= 0) children[parent[i]].Add(i);
+            stack.Add(i);
+        }
+        var x = new double[nodes.Count];
+        double next = 0;
+        void Place(int i)
+        {
+            if (children[i].Count == 0) { x[i] = next++; return; }
+            foreach (var c in children[i]) Place(c);
+            x[i] = children[i].Average(c => x[c]);
+        }
+        for (int i = 0; i < nodes.Count; i++) if (parent[i] < 0) Place(i);
+        const double dx = 44, dy = 64, pad = 30;
+        int depth = nodes.Max(n => n.Depth);
+        double w = pad * 2 + Math.Max(1, next - 1) * dx, h = pad * 2 + depth * dy + 16;
+        var sb = Open("search-tree-graph", (int)Math.Ceiling(Math.Max(w, 200)), (int)Math.Ceiling(h + 10), "the search tree");
+        double X(int i) => pad + x[i] * dx;
+        double Y(int i) => pad + nodes[i].Depth * dy;
+        int maxVisits = Math.Max(1, nodes.Max(n => n.Visits));
+        for (int i = 0; i < nodes.Count; i++)
+            if (parent[i] >= 0)
+            {
+                sb.Append($"<line x1=\"{N(X(parent[i]))}\" y1=\"{N(Y(parent[i]))}\" x2=\"{N(X(i))}\" y2=\"{N(Y(i))}\" stroke=\"#bbb\"/>");
+                // the move under the node it leads to (a fan of edges leaves no room at their middles)
+                Text(sb, X(i), Y(i) + 22, nodes[i].Move, "middle", " font-size=\"9\" fill=\"#555\"");
+            }
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            var n = nodes[i];
+            double r = 4 + 8 * Math.Sqrt((double)n.Visits / maxVisits);
+            string fill = n.Correct switch { true => "#2ca02c", false => "#d62728", null => "#aaa" };
+            string reward = n.MeanReward is { } m ? N(m) : "–";
+            sb.Append($"<circle class=\"tree-node\" cx=\"{N(X(i))}\" cy=\"{N(Y(i))}\" r=\"{N(r)}\" fill=\"{fill}\" stroke=\"#fff\"><title>{Esc(n.Move)}: path {Esc(n.Path)}, {n.Visits} visit(s), mean reward {reward}, {(n.Correct is null ? "not evaluated" : n.Correct.Value ? "correct" : "wrong")}</title></circle>");
+        }
+        return new(sb.Append("</svg>").ToString());
+    }
+
     /// <summary>One bar per experiment: finished, running, failed and pending trees, with simulations against the budget.</summary>
     public static MarkupString SearchProgress(IReadOnlyList<ProgressRow> rows)
     {

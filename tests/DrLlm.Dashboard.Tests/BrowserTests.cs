@@ -220,6 +220,10 @@ public sealed class BrowserTests(DashboardFixture fx)
         // The search tree itself, from the stored MCTS state: the root is the default path, then the visited moves.
         await Expect(page.Locator("#search-tree tbody tr").First).ToContainTextAsync("default path");
         Assert.True(await page.Locator("#search-tree tbody tr").CountAsync() > 1, "the tree shows the root's visited children");
+        // and draws it: one circle per listed node, one edge per node but the root
+        int listed = await page.Locator("#search-tree tbody tr").CountAsync();
+        await Expect(page.Locator("svg.search-tree-graph circle.tree-node")).ToHaveCountAsync(listed);
+        await Expect(page.Locator("svg.search-tree-graph line")).ToHaveCountAsync(listed - 1);
 
         // Lists: the sweep, and the node with its model.
         // Compare two experiments: settings and metrics side by side, loss and macro-F1 curves overlaid.
