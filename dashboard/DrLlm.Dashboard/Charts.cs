@@ -6,7 +6,16 @@ using Microsoft.AspNetCore.Components;
 namespace DrLlm.Dashboard;
 
 /// <summary>A baseline → routed pair of one experiment for the accuracy vs layers chart.</summary>
-public sealed record AccuracyPoint(string Label, double BaselineLayers, double BaselineAccuracy, double RoutedLayers, double RoutedAccuracy);
+public sealed record AccuracyPoint(string Label, double BaselineLayers, double BaselineAccuracy, double RoutedLayers, double RoutedAccuracy)
+{
+    /// <summary>The points of a sweep's finished in-domain evaluations (the held-out split of each experiment's task).</summary>
+    public static List<AccuracyPoint> InDomain(IEnumerable<DrLlm.Cluster.Data.EvaluationView> evaluations) =>
+    [.. evaluations
+        .Where(v => v.Domain == "in-domain" && v.Status == "done" && v.BaselineAccuracy is not null && v.RoutedAccuracy is not null
+                    && v.BaselineAvgLayers is not null && v.RoutedAvgLayers is not null)
+        .Select(v => new AccuracyPoint($"#{v.ExperimentId} {v.Model} {v.Task} seed {v.Seed}", v.BaselineAvgLayers!.Value, v.BaselineAccuracy!.Value,
+            v.RoutedAvgLayers!.Value, v.RoutedAccuracy!.Value))];
+}
 
 /// <summary>One row of the search progress chart: trees by state against the simulation budget.</summary>
 public sealed record ProgressRow(string Label, long Done, long Running, long Failed, long Pending, long SimulationsDone, long SimulationBudget);

@@ -38,12 +38,8 @@ public static class SweepReport
         var data = new DashboardData(connectionString);
         var sweep = await data.SweepAsync(sweepId) ?? throw new ArgumentException($"no sweep {sweepId}");
         Directory.CreateDirectory(dir);
-        var evals = await data.EvaluationsAsync(sweepId);
         var labels = await data.LabelStatisticsAsync(sweepId);
-        var points = evals
-            .Where(v => v.Domain == "in-domain" && v.BaselineAccuracy is not null && v.RoutedAccuracy is not null && v.BaselineAvgLayers is not null && v.RoutedAvgLayers is not null)
-            .Select(v => new AccuracyPoint($"#{v.ExperimentId} {v.Task}", v.BaselineAvgLayers!.Value, v.BaselineAccuracy!.Value, v.RoutedAvgLayers!.Value, v.RoutedAccuracy!.Value))
-            .ToList();
+        var points = AccuracyPoint.InDomain(await data.EvaluationsAsync(sweepId));
         var charts = new List<(string File, string Title, string Svg)>
         {
             ("accuracy-vs-layers.svg", "Accuracy vs average layers used (in-domain held-out split)", Charts.AccuracyVsLayers(points).Value),

@@ -20,5 +20,9 @@ public static class Fmt
     public static string Stamp(DateTime? t) => t is { } v ? v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", Inv) : "–";
     public static string Span(TimeSpan t) => t.TotalSeconds < 0 ? "0 s" : t.TotalSeconds < 90 ? $"{(int)t.TotalSeconds} s"
         : t.TotalMinutes < 90 ? $"{(int)t.TotalMinutes} min {t.Seconds} s" : $"{(int)t.TotalHours} h {t.Minutes} min";
+    /// <summary>An experiment's settings key ("sims=16 c=1.4 lambda=0.3 p=0.1", ExperimentSettings.Key) as setting → value.</summary>
+    public static Dictionary<string, string> Settings(string key) =>
+        key.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(kv => kv.Split('=', 2)).Where(kv => kv.Length == 2)
+            .ToDictionary(kv => kv[0], kv => kv[1]);
     public static int Percent(long done, long total) => total <= 0 ? 0 : (int)Math.Round(100.0 * done / total);
 }

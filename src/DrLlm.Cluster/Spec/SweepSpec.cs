@@ -98,9 +98,11 @@ public sealed record SweepSpec(
     }
 
     /// <summary>Parses JSON (text starting with '{') or YAML within <see cref="SpecText"/>'s limits, then validates; <paramref name="source"/> names it in errors.</summary>
-    public static SweepSpec Parse(string text, string source)
+    public static SweepSpec Parse(string text, string source) => FromTree(SpecText.Parse(text, source), source);
+
+    /// <summary>Validates a spec already read by <see cref="SpecText.Parse"/> (which is not changed).</summary>
+    public static SweepSpec FromTree(JsonNode? root, string source)
     {
-        JsonNode? root = SpecText.Parse(text, source);
         if (root is not JsonObject obj) throw new SpecException([$"{source}: the spec must be an object with name, models, tasks, …"]);
         return new Reader(source).Read(obj);
     }

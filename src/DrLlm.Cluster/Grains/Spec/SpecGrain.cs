@@ -15,10 +15,10 @@ public sealed class SpecGrain : Grain, ISpecGrain
     {
         try
         {
-            var spec = SweepSpec.Parse(text, source);
-            var json = spec.ToJson();
-            // the spec as given (defaults left out), in YAML: what the dashboard exports and imports again
+            // read once: the tree as given (defaults left out) is also what the dashboard exports as YAML and imports again
             var given = SpecText.Parse(text, source);
+            var spec = SweepSpec.FromTree(given, source);
+            var json = spec.ToJson();
             return Task.FromResult(new SpecCheck([], spec.Name, json, SpecText.ToYaml(given), spec.ExperimentCount, spec.ExampleCount,
                 given!.ToJsonString()));
         }
