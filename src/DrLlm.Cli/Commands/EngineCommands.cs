@@ -10,7 +10,7 @@ namespace DrLlm.Cli.Commands;
 public static class EngineCommands
 {
     public static readonly Option<string> Model = new("--model") { Description = "GGUF file or Hugging Face model directory", Required = true };
-    public static readonly Option<bool> Mmap = new("--mmap") { Description = "keep f32 weights memory-mapped instead of copying them to huge pages (faster load, slower decode)" };
+    public static readonly Option<bool> Mmap = new("--mmap") { Description = "keep weights memory-mapped where their layout allows instead of copying them to huge pages (faster load, slower decode)" };
     public static readonly Option<int> Threads = new("--threads") { Description = "threads for GEMM and attention (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
 
     public static void Add(RootCommand root)

@@ -132,13 +132,29 @@ internal sealed unsafe class GgufTensorSource : ITensorSource
         finally { ArrayPool<float>.Shared.Return(permuted); }
     }
 
-    public float* TryMapF32(string name)
+    public void ReadStored(string name, byte* destination)
     {
         var t = Get(name);
-        if (t.DType != TensorDType.F32 || GgufTensorNames.IsRopePermuted(_config.Architecture, name)) return null;
-        byte* p = _file.DataPointer(t);
-        return ((nuint)p & 3) == 0 ? (float*)p : null;
+        byte* src = _file.DataPointer(t);
+        if (!GgufTensorNames.IsRopePermuted(_config.Architecture, name))
+        {
+            Buffer.MemoryCopy(src, destination, t.ByteSize, t.ByteSize);
+            return;
+        }
+        int heads = name.EndsWith(".q_proj.weight", StringComparison.Ordinal) ? _config.NumHeads : _config.NumKvHeads;
+        int rows = (int)t.Shape[0];
+        GgufTensorNames.PermuteRows(src, destination, heads, rows, t.ByteSize / rows, toGguf: false);
     }
+
+    public byte* TryMap(string name)
+    {
+        var t = Get(name);
+        if (GgufTensorNames.IsRopePermuted(_config.Architecture, name)) return null;
+        byte* p = _file.DataPointer(t);
+        return t.DType != TensorDType.F32 || ((nuint)p & 3) == 0 ? p : null;
+    }
+
+    public void Release(string name) => _file.Release(Get(name));
 
     public void Dispose() => _file.Dispose();
 }

@@ -116,7 +116,7 @@ public sealed unsafe class GgufFile : IDisposable
         {
             if (!seen.Add(name)) throw new ModelFormatException($"{file.Path}: tensor '{name}' appears twice");
             var dtype = DTypeOf(type) ?? throw new ModelFormatException(
-                $"{file.Path}: tensor '{name}' has ggml type {type} ({GgmlTypeName(type)}); supported: F32 (0), F16 (1), Q8_0 (8), BF16 (30)");
+                $"{file.Path}: tensor '{name}' has ggml type {type} ({GgmlTypeName(type)}); supported: F32 (0), F16 (1), Q5_0 (6), Q8_0 (8), Q4_K (12), Q6_K (14), BF16 (30)");
             long count = 1;
             foreach (long n in ne)
             {
@@ -124,8 +124,9 @@ public sealed unsafe class GgufFile : IDisposable
                     throw new ModelFormatException($"{file.Path}: tensor '{name}' shape [{string.Join(", ", ne)}] overflows");
                 count *= n;
             }
-            if (dtype == TensorDType.Q8_0 && ne.Length > 0 && ne[0] % Numerics.Q8BlockSize != 0)
-                throw new ModelFormatException($"{file.Path}: Q8_0 tensor '{name}' has row length {ne[0]}, a multiple of 32 expected");
+            int block = Numerics.BlockSize(dtype);
+            if (block > 1 && (ne.Length == 0 || ne[0] % block != 0))
+                throw new ModelFormatException($"{file.Path}: {dtype} tensor '{name}' has row length {(ne.Length == 0 ? 1 : ne[0])}, a multiple of {block} expected");
             long size = Numerics.ByteSize(dtype, count);
             if (offset % alignment != 0)
                 throw new ModelFormatException($"{file.Path}: tensor '{name}' data offset {offset} is not a multiple of the alignment {alignment}");
@@ -143,6 +144,9 @@ public sealed unsafe class GgufFile : IDisposable
 
     /// <summary>Pointer to the tensor's bytes inside the mapping; valid until disposal.</summary>
     public byte* DataPointer(GgufTensor t) => _file.Base + DataOffset + t.Offset;
+
+    /// <summary>Drops this process's mapped pages of the tensor (see <see cref="ITensorSource.Release"/>).</summary>
+    public void Release(GgufTensor t) => _file.Release(DataOffset + t.Offset, t.ByteSize);
 
     /// <summary>Converts the whole tensor to f32 (length of <paramref name="destination"/> = element count).</summary>
     public void ReadF32(GgufTensor t, Span<float> destination)
@@ -197,13 +201,15 @@ public sealed unsafe class GgufFile : IDisposable
     /// <summary>ggml_type numbers (ggml.h) of the dtypes we read and write.</summary>
     internal static uint GgmlType(TensorDType d) => d switch
     {
-        TensorDType.F32 => 0, TensorDType.F16 => 1, TensorDType.Q8_0 => 8, TensorDType.BF16 => 30,
+        TensorDType.F32 => 0, TensorDType.F16 => 1, TensorDType.Q5_0 => 6, TensorDType.Q8_0 => 8, TensorDType.Q4_K => 12,
+        TensorDType.Q6_K => 14, TensorDType.BF16 => 30,
         _ => throw new ArgumentOutOfRangeException(nameof(d), d, null),
     };
 
     static TensorDType? DTypeOf(uint ggmlType) => ggmlType switch
     {
-        0 => TensorDType.F32, 1 => TensorDType.F16, 8 => TensorDType.Q8_0, 30 => TensorDType.BF16, _ => null,
+        0 => TensorDType.F32, 1 => TensorDType.F16, 6 => TensorDType.Q5_0, 8 => TensorDType.Q8_0, 12 => TensorDType.Q4_K,
+        14 => TensorDType.Q6_K, 30 => TensorDType.BF16, _ => null,
     };
 
     // ggml.h enum ggml_type, for error messages only (4, 5 are removed Q4_2/Q4_3).

@@ -81,27 +81,42 @@ public static class GgufTensorNames
     /// j*head_dim/2 + i: the rotated pairs (x_i, x_{i+half}) become adjacent, as ggml's normal rope expects.
     /// <paramref name="heads"/> is num_attention_heads for Q and num_key_value_heads for K.
     /// </summary>
-    public static void PermuteForGguf(ReadOnlySpan<float> hf, Span<float> gguf, int heads, int cols) =>
-        Permute(hf, gguf, heads, cols, toGguf: true);
+    public static unsafe void PermuteForGguf(ReadOnlySpan<float> hf, Span<float> gguf, int heads, int cols)
+    {
+        CheckRows(hf.Length, gguf.Length, heads, cols);
+        fixed (float* s = hf) fixed (float* d = gguf) PermuteRows((byte*)s, (byte*)d, heads, hf.Length / cols, cols * 4L, toGguf: true);
+    }
 
     /// <summary>The inverse of <see cref="PermuteForGguf"/>.</summary>
-    public static void UnpermuteFromGguf(ReadOnlySpan<float> gguf, Span<float> hf, int heads, int cols) =>
-        Permute(gguf, hf, heads, cols, toGguf: false);
-
-    static void Permute(ReadOnlySpan<float> src, Span<float> dst, int heads, int cols, bool toGguf)
+    public static unsafe void UnpermuteFromGguf(ReadOnlySpan<float> gguf, Span<float> hf, int heads, int cols)
     {
-        int rows = src.Length / cols;
-        if (src.Length != dst.Length || rows * cols != src.Length || rows % (2 * heads) != 0)
-            throw new ArgumentException($"rope permutation: {src.Length} values are not [{heads} heads × even head_dim, {cols}]");
+        CheckRows(gguf.Length, hf.Length, heads, cols);
+        fixed (float* s = gguf) fixed (float* d = hf) PermuteRows((byte*)s, (byte*)d, heads, gguf.Length / cols, cols * 4L, toGguf: false);
+    }
+
+    static void CheckRows(int src, int dst, int heads, int cols)
+    {
+        if (src != dst || src % cols != 0 || src / cols % (2 * heads) != 0)
+            throw new ArgumentException($"rope permutation: {src} values are not [{heads} heads × even head_dim, {cols}]");
+    }
+
+    /// <summary>
+    /// The same row order change on rows of any stored type (<paramref name="rowBytes"/> bytes each: a quantised row is
+    /// whole blocks, so rows move as they are).
+    /// </summary>
+    public static unsafe void PermuteRows(byte* src, byte* dst, int heads, int rows, long rowBytes, bool toGguf)
+    {
+        if (rows % (2 * heads) != 0)
+            throw new ArgumentException($"rope permutation: {rows} rows are not {heads} heads × an even head_dim");
         int half = rows / heads / 2;
         for (int h = 0; h < heads; h++)
             for (int i = 0; i < half; i++)
                 for (int j = 0; j < 2; j++)
                 {
-                    int hfRow = h * 2 * half + j * half + i;
-                    int ggufRow = h * 2 * half + 2 * i + j;
+                    long hfRow = h * 2 * half + j * half + i;
+                    long ggufRow = h * 2 * half + 2 * i + j;
                     var (from, to) = toGguf ? (hfRow, ggufRow) : (ggufRow, hfRow);
-                    src.Slice(from * cols, cols).CopyTo(dst.Slice(to * cols, cols));
+                    Buffer.MemoryCopy(src + from * rowBytes, dst + to * rowBytes, rowBytes, rowBytes);
                 }
     }
 }

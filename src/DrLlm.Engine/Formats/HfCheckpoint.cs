@@ -99,10 +99,22 @@ internal sealed unsafe class SafeTensorsSource : ITensorSource
         f.ReadF32(t, destination);
     }
 
-    public float* TryMapF32(string name)
+    public void ReadStored(string name, byte* destination)
     {
         var (f, t) = Get(name);
-        return f.TryMapF32(t);
+        Buffer.MemoryCopy(f.DataPointer(t), destination, t.End - t.Begin, t.End - t.Begin);
+    }
+
+    public byte* TryMap(string name)
+    {
+        var (f, t) = Get(name);
+        return f.TryMap(t);
+    }
+
+    public void Release(string name)
+    {
+        var (f, t) = Get(name);
+        f.Release(t);
     }
 
     public void Dispose()

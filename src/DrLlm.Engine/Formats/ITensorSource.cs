@@ -2,8 +2,12 @@ using DrLlm.Engine.Model;
 
 namespace DrLlm.Engine.Formats;
 
-/// <summary>Element types the loaders understand. Q8_0 is llama.cpp's block format (32 int8 + one f16 scale).</summary>
-public enum TensorDType { F32, F16, BF16, Q8_0 }
+/// <summary>
+/// Element types the loaders understand: floats, and llama.cpp's block formats (ggml-common.h): Q8_0 (32 int8 + an f16
+/// scale), Q5_0 (32 5-bit values + a scale) and the K-quants Q4_K and Q6_K (256 values with 6-/8-bit sub-block
+/// scales) — what a Q8_0 or Q4_K_M GGUF holds.
+/// </summary>
+public enum TensorDType { F32, F16, BF16, Q8_0, Q5_0, Q4_K, Q6_K }
 
 /// <summary>One tensor of a checkpoint. <see cref="Shape"/> is row-major, outermost first (PyTorch order),
 /// whatever the file's own convention (GGUF lists dimensions innermost first).</summary>
@@ -26,10 +30,23 @@ public interface ITensorSource : IDisposable
     void ReadF32(string name, Span<float> destination);
 
     /// <summary>
-    /// When the tensor is stored as little-endian f32, 4-byte aligned, in a memory-mapped file and needs no layout
-    /// change, a pointer into that mapping (valid until disposal); otherwise null and the caller uses <see cref="ReadF32"/>.
+    /// Copies the tensor's bytes in its stored type but Hugging Face layout (for a GGUF LLaMA's Q/K, rows un-permuted)
+    /// to <paramref name="destination"/>, which holds <see cref="Numerics.ByteSize"/> bytes.
     /// </summary>
-    unsafe float* TryMapF32(string name);
+    unsafe void ReadStored(string name, byte* destination);
+
+    /// <summary>
+    /// When the tensor's stored bytes sit in a memory-mapped file already in Hugging Face layout (and, for f32, 4-byte
+    /// aligned), a pointer into that mapping, valid until disposal; otherwise null and the caller uses
+    /// <see cref="ReadStored"/>.
+    /// </summary>
+    unsafe byte* TryMap(string name);
+
+    /// <summary>
+    /// Drops the process's mapped pages of a tensor already copied (they stay in the page cache), so that copying a
+    /// large checkpoint does not hold the file's pages and the copies at once. No effect on sources in memory.
+    /// </summary>
+    void Release(string name);
 }
 
 /// <summary>A checkpoint opened from disk: its config plus its tensors.</summary>

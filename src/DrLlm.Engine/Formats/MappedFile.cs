@@ -5,10 +5,15 @@ namespace DrLlm.Engine.Formats;
 
 /// <summary>
 /// A whole file mapped read-only into memory. Checkpoint readers hand out pointers into it (see
-/// <see cref="ITensorSource.TryMapF32"/>), so weights are paged in by the OS instead of copied.
+/// <see cref="ITensorSource.TryMap"/>), so weights are paged in by the OS instead of copied.
 /// </summary>
-internal sealed unsafe class MappedFile : IDisposable
+internal sealed unsafe partial class MappedFile : IDisposable
 {
+    private const int MadvDontneed = 4;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+    private static partial int madvise(void* addr, nuint length, int advice);
+
     readonly MemoryMappedFile _map;
     readonly MemoryMappedViewAccessor _view;
     byte* _base;
@@ -46,6 +51,18 @@ internal sealed unsafe class MappedFile : IDisposable
             map?.Dispose();
             throw new ModelFormatException($"{path}: cannot memory-map file ({e.Message})", e);
         }
+    }
+
+    /// <summary>
+    /// Unmaps this process's pages of bytes offset..offset+length (whole pages inside the range only; Linux
+    /// <c>madvise(MADV_DONTNEED)</c>: a read-only file mapping refaults them from the page cache if touched again).
+    /// </summary>
+    public void Release(long offset, long length)
+    {
+        if (!OperatingSystem.IsLinux() || _base == null) return;
+        long page = Environment.SystemPageSize;
+        long start = ((long)_base + offset + page - 1) / page * page, end = ((long)_base + offset + length) / page * page;
+        if (end > start) _ = madvise((void*)start, (nuint)(end - start), MadvDontneed);
     }
 
     public void Dispose()

@@ -151,17 +151,18 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         if (destination.Length != t.ElementCount)
             throw new ArgumentException($"{Path}: tensor '{t.Name}' has {t.ElementCount} elements, destination holds {destination.Length}");
-        // Q8_0 never reaches here: the header parser accepts only F32, F16 and BF16.
         Numerics.ToF32(t.DType, DataPointer(t), destination);
     }
 
-    /// <summary>A pointer into the mapping when the tensor is f32 and 4-byte aligned (the spec does not promise alignment).</summary>
-    public float* TryMapF32(SafeTensor t)
+    /// <summary>A pointer into the mapping; for f32 only when 4-byte aligned (the spec does not promise alignment).</summary>
+    public byte* TryMap(SafeTensor t)
     {
-        if (t.DType != TensorDType.F32) return null;
         byte* p = DataPointer(t);
-        return ((nuint)p & 3) == 0 ? (float*)p : null;
+        return t.DType != TensorDType.F32 || ((nuint)p & 3) == 0 ? p : null;
     }
+
+    /// <summary>Drops this process's mapped pages of the tensor (see <see cref="ITensorSource.Release"/>).</summary>
+    public void Release(SafeTensor t) => _file.Release(DataOffset + t.Begin, t.End - t.Begin);
 
     public void Dispose() => _file.Dispose();
 }

@@ -22,11 +22,23 @@ public sealed unsafe class WorkerPool : IDisposable
     private int _done;
     private volatile bool _disposed;
 
+    // One scratch buffer per part (a GEMM's dequantised tiles), grown only under _gate, freed with the pool.
+    private readonly float** _scratch;
+    private readonly long[] _scratchFloats;
+
     public int Threads { get; }
+
+    /// <summary>
+    /// Per-part scratch of a <see cref="Run(delegate*{nint, int, int, void}, nint, long)"/> that asked for it: part p
+    /// may use ScratchTable[p] (64-byte aligned) during the call. The table's address never changes.
+    /// </summary>
+    public float** ScratchTable => _scratch;
 
     public WorkerPool(int threads)
     {
         Threads = Math.Max(1, threads);
+        _scratch = (float**)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)Threads, (nuint)sizeof(float*));
+        _scratchFloats = new long[Threads];
         _workers = new Worker[Threads - 1];
         for (int i = 0; i < _workers.Length; i++)
         {
@@ -38,13 +50,16 @@ public sealed unsafe class WorkerPool : IDisposable
 
     /// <summary>
     /// Calls body(state, part, parts) for part = 0..parts-1 where parts = <see cref="Threads"/>; the caller runs part 0.
-    /// Returns when every part is done. <paramref name="state"/> is typically the address of a stack struct.
+    /// Returns when every part is done. <paramref name="state"/> is typically the address of a stack struct. With
+    /// <paramref name="scratchFloats"/> &gt; 0, each part's <see cref="ScratchTable"/> entry holds at least that many floats.
     /// </summary>
-    public void Run(delegate*<nint, int, int, void> body, nint state)
+    public void Run(delegate*<nint, int, int, void> body, nint state, long scratchFloats = 0)
     {
-        if (_workers.Length == 0) { body(state, 0, 1); return; }
+        if (_workers.Length == 0 && scratchFloats == 0) { body(state, 0, 1); return; }
         lock (_gate)
         {
+            if (scratchFloats > 0) EnsureScratch(scratchFloats);
+            if (_workers.Length == 0) { body(state, 0, 1); return; }
             _body = body;
             _state = state;
             _parts = Threads;
@@ -55,6 +70,17 @@ public sealed unsafe class WorkerPool : IDisposable
             body(state, 0, Threads);
             var spin = new SpinWait();
             while (Volatile.Read(ref _done) < _workers.Length) spin.SpinOnce(-1);
+        }
+    }
+
+    private void EnsureScratch(long floats)
+    {
+        for (int p = 0; p < Threads; p++)
+        {
+            if (_scratchFloats[p] >= floats) continue;
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(_scratch[p]);
+            _scratch[p] = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(floats * 4), 64);
+            _scratchFloats[p] = floats;
         }
     }
 
@@ -97,6 +123,11 @@ public sealed unsafe class WorkerPool : IDisposable
         foreach (var w in _workers)
             if (Interlocked.Exchange(ref w.Sleeping, 0) == 1) w.Wake.Release();
         foreach (var w in _workers) w.Thread?.Join();
+        lock (_gate)
+        {
+            for (int p = 0; p < Threads; p++) System.Runtime.InteropServices.NativeMemory.AlignedFree(_scratch[p]);
+            System.Runtime.InteropServices.NativeMemory.Free(_scratch);
+        }
     }
 
     private sealed class Worker(int index)

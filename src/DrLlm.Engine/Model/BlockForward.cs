@@ -14,8 +14,8 @@ internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDispo
     private readonly ModelConfig _c = model.Config;
     private readonly KvCache _cache = cache;
     private readonly RopeTable _rope = new(model.InvFreq);
-    private readonly NativeBuffer _xn = new(), _q = new(), _qkv = new(), _att = new(), _gate = new(), _up = new(),
-        _scores = new(), _logits = new();
+    private readonly NativeBuffer _xn = new(), _q = new(), _att = new(), _gate = new(), _up = new(), _scores = new(),
+        _logits = new();
 
     /// <summary>Makes the rope table cover positions 0..positions-1.</summary>
     public void EnsurePositions(int positions) => _rope.EnsureCapacity(positions);
@@ -28,20 +28,10 @@ internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDispo
         _logits.Ensure((long)rows * vocab);
         Ops.RmsNorm(new ReadOnlySpan<float>(x, rows * d), new ReadOnlySpan<float>(_model.Weights.FinalNorm, d),
             new Span<float>(_xn.Ptr, rows * d), d, _c.RmsNormEps);
-        Linear(_xn.Ptr, rows, d, _model.Weights.LmHead, vocab, _logits.Ptr);
+        Matmul.Linear(_model.Pool, _xn.Ptr, rows, _model.Weights.LmHead, _logits.Ptr);
         var logits = new ReadOnlySpan<float>(_logits.Ptr, rows * vocab);
         FiniteValues.CheckLogits(logits, rows);
         return logits;
-    }
-
-    /// <summary>
-    /// Y[n, outDim] = X[n, k]·Wᵀ (+ beta·Y). Prompt chunks go to OpenBLAS's GEMM split over the pool by columns; a single
-    /// decoded token goes to the pool's GEMV, which streams the weights faster than OpenBLAS's sgemv at these sizes.
-    /// </summary>
-    private void Linear(float* x, int n, int k, float* w, int outDim, float* y, float beta = 0f)
-    {
-        if (n == 1) Gemv.Run(_model.Pool, w, outDim, k, x, y, beta);
-        else Blas.Linear(_model.Pool, x, n, k, w, outDim, y, beta);
     }
 
     /// <summary>
@@ -65,7 +55,7 @@ internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDispo
         _q.Ensure((long)n * qDim);
         _att.Ensure((long)n * qDim);
         _gate.Ensure((long)n * ffn);
-        if (w.WGateUp == null) _up.Ensure((long)n * ffn);
+        _up.Ensure((long)n * ffn);
         _scores.Ensure((long)n * positions);
 
         float* xn = _xn.Ptr, q = _q.Ptr, att = _att.Ptr;
@@ -73,25 +63,12 @@ internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDispo
 
         // Attention
         Ops.RmsNorm(new ReadOnlySpan<float>(x, n * d), new ReadOnlySpan<float>(w.AttnNorm, d), new Span<float>(xn, n * d), d, eps);
-        if (w.Wqkv != null)
+        // Q, K and V read the same input: one loop over their rows together (K and V straight into the cache).
+        var qkv = stackalloc LinearOutput[3]
         {
-            int qkv = qDim + 2 * kvDim;
-            _qkv.Ensure((long)n * qkv);
-            Linear(xn, n, d, w.Wqkv, qkv, _qkv.Ptr);
-            for (int t = 0; t < n; t++)
-            {
-                float* row = _qkv.Ptr + (long)t * qkv;
-                Buffer.MemoryCopy(row, q + (long)t * qDim, qDim * 4L, qDim * 4L);
-                Buffer.MemoryCopy(row + qDim, kNew + (long)t * kvDim, kvDim * 4L, kvDim * 4L);
-                Buffer.MemoryCopy(row + qDim + kvDim, vNew + (long)t * kvDim, kvDim * 4L, kvDim * 4L);
-            }
-        }
-        else
-        {
-            Linear(xn, n, d, w.Wq, qDim, q);
-            Linear(xn, n, d, w.Wk, kvDim, kNew);
-            Linear(xn, n, d, w.Wv, kvDim, vNew);
-        }
+            new(w.Wq, q, qDim), new(w.Wk, kNew, kvDim), new(w.Wv, vNew, kvDim),
+        };
+        Matmul.Linear(_model.Pool, xn, n, qkv, 3);
         if (w.Bq != null)
         {
             AddBias(q, n, qDim, w.Bq);
@@ -129,31 +106,14 @@ internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDispo
         }
 
         x += (long)r0 * d; // from here on, only the rows whose output is wanted
-        Linear(att, m, qDim, w.Wo, d, x, beta: 1f); // x += att · Woᵀ
+        Matmul.Linear(_model.Pool, att, m, w.Wo, x, beta: 1f); // x += att · Woᵀ
 
-        // MLP
+        // MLP: x += Wdown · (silu(Wgate · h) ⊙ Wup · h), h = RMSNorm(x)
         Ops.RmsNorm(new ReadOnlySpan<float>(x, m * d), new ReadOnlySpan<float>(w.FfnNorm, d), new Span<float>(xn, m * d), d, eps);
-        if (w.WGateUp != null)
-        {
-            // One product gives rows [gate | up]; SwiGLU writes into the gate half, and the down projection reads those
-            // halves with a row stride of 2·ffn.
-            _gate.Ensure((long)m * 2 * ffn);
-            Linear(xn, m, d, w.WGateUp, 2 * ffn, _gate.Ptr);
-            for (int t = 0; t < m; t++)
-            {
-                float* row = _gate.Ptr + (long)t * 2 * ffn;
-                Ops.SwiGlu(new Span<float>(row, ffn), new ReadOnlySpan<float>(row + ffn, ffn));
-            }
-            if (m == 1) Linear(_gate.Ptr, 1, ffn, w.WDown, d, x, beta: 1f);
-            else Blas.Gemm(_model.Pool, false, true, m, d, ffn, 1f, _gate.Ptr, 2 * ffn, w.WDown, ffn, 1f, x, d);
-        }
-        else
-        {
-            Linear(xn, m, d, w.WGate, ffn, _gate.Ptr);
-            Linear(xn, m, d, w.WUp, ffn, _up.Ptr);
-            Ops.SwiGlu(new Span<float>(_gate.Ptr, m * ffn), new ReadOnlySpan<float>(_up.Ptr, m * ffn));
-            Linear(_gate.Ptr, m, ffn, w.WDown, d, x, beta: 1f); // x += h · Wdownᵀ
-        }
+        var gateUp = stackalloc LinearOutput[2] { new(w.WGate, _gate.Ptr, ffn), new(w.WUp, _up.Ptr, ffn) };
+        Matmul.Linear(_model.Pool, xn, m, gateUp, 2);
+        Ops.SwiGlu(new Span<float>(_gate.Ptr, m * ffn), new ReadOnlySpan<float>(_up.Ptr, m * ffn));
+        Matmul.Linear(_model.Pool, _gate.Ptr, m, w.WDown, x, beta: 1f);
     }
 
     private struct HeadsArgs
@@ -188,7 +148,7 @@ internal sealed unsafe class BlockForward(Decoder model, KvCache cache) : IDispo
 
     public void Dispose()
     {
-        _xn.Dispose(); _q.Dispose(); _qkv.Dispose(); _att.Dispose(); _gate.Dispose(); _up.Dispose(); _scores.Dispose();
+        _xn.Dispose(); _q.Dispose(); _att.Dispose(); _gate.Dispose(); _up.Dispose(); _scores.Dispose();
         _logits.Dispose();
     }
 }

@@ -4,7 +4,7 @@ using DrLlm.Engine.Kernels;
 namespace DrLlm.Engine.Model;
 
 /// <summary>
-/// A loaded decoder: config, f32 weights and the rope table. Stateless apart from those; all per-sequence state (KV cache
+/// A loaded decoder: config, weights (as stored) and the rope table. Stateless apart from those; all per-sequence state (KV cache
 /// per path step, hidden states per step, scratch) lives in an <see cref="InferenceSession"/>, one per thread of use.
 /// </summary>
 public sealed class Decoder : IDisposable
@@ -28,11 +28,11 @@ public sealed class Decoder : IDisposable
     }
 
     /// <summary>
-    /// Opens a GGUF file or a Hugging Face directory and loads its weights as f32; <paramref name="mapF32"/> leaves f32
-    /// tensors memory-mapped instead of copying them (see <see cref="ModelWeights"/> for the trade-off).
+    /// Opens a GGUF file or a Hugging Face directory and loads its weights in their stored types; <paramref name="map"/>
+    /// leaves them memory-mapped where the layout allows instead of copying them (see <see cref="ModelWeights"/>).
     /// </summary>
-    public static Decoder Load(string path, int threads = 0, bool mapF32 = false) =>
-        new(ModelWeights.FromCheckpoint(CheckpointLoader.Open(path), mapF32), threads);
+    public static Decoder Load(string path, int threads = 0, bool map = false) =>
+        new(ModelWeights.FromCheckpoint(CheckpointLoader.Open(path), map), threads);
 
     public InferenceSession CreateSession() => new(this);
 

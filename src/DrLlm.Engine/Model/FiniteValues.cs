@@ -48,6 +48,57 @@ public static class FiniteValues
     }
 
     /// <summary>
+    /// <see cref="CheckTensor"/> for a tensor in its stored type: f32 values; f16/bf16 values whose exponent bits are
+    /// all ones; for a block format, the f16 scales (its quantised values are small integers, always finite). Names the
+    /// first element (of the block) at fault.
+    /// </summary>
+    public static unsafe void CheckStored(Formats.TensorDType type, byte* data, long count, string source, string tensor)
+    {
+        const int chunk = 1 << 28;
+        switch (type)
+        {
+            case Formats.TensorDType.F32:
+                for (long i = 0; i < count; i += chunk)
+                {
+                    var span = new ReadOnlySpan<float>((float*)data + i, (int)Math.Min(chunk, count - i));
+                    int at = FirstNonFinite(span);
+                    if (at >= 0)
+                        throw new ModelFormatException($"{source}: tensor '{tensor}' holds {Name(span[at])} at element {i + at}; weights must be finite");
+                }
+                return;
+            case Formats.TensorDType.F16: Bits16(data, count, 0x7c00, source, tensor, "f16"); return;
+            case Formats.TensorDType.BF16: Bits16(data, count, 0x7f80, source, tensor, "bf16"); return;
+        }
+        int block = Formats.Numerics.BlockSize(type), bytes = Formats.Numerics.BlockBytes(type);
+        // Where each block keeps its f16 scales (ggml-common.h): d first, Q4_K's dmin next, Q6_K's d last.
+        int first = type == Formats.TensorDType.Q6_K ? 208 : 0, scales = type == Formats.TensorDType.Q4_K ? 2 : 1;
+        for (long b = 0; b < count / block; b++)
+            for (int s = 0; s < scales; s++)
+            {
+                ushort h = *(ushort*)(data + b * bytes + first + 2 * s);
+                if ((h & 0x7c00) == 0x7c00)
+                    throw new ModelFormatException($"{source}: tensor '{tensor}' ({type}) has a {((h & 0x3ff) != 0 ? "NaN" : "infinite")} block scale at element {b * block}; weights must be finite");
+            }
+    }
+
+    private static unsafe void Bits16(byte* data, long count, ushort exponent, string source, string tensor, string what)
+    {
+        ushort* p = (ushort*)data;
+        int n = Vector<ushort>.Count;
+        var mask = new Vector<ushort>(exponent);
+        long i = 0;
+        for (; i + n <= count; i += n)
+            if (Vector.EqualsAny(Vector.BitwiseAnd(Vector.Load(p + i), mask), mask)) break; // the loop below names it
+        for (; i < count; i++)
+            if ((p[i] & exponent) == exponent)
+            {
+                int mantissa = p[i] & ~exponent & 0x7fff;
+                string kind = mantissa != 0 ? "NaN" : (p[i] & 0x8000) != 0 ? "-Inf" : "+Inf";
+                throw new ModelFormatException($"{source}: tensor '{tensor}' holds {kind} at element {i} ({what}); weights must be finite");
+            }
+    }
+
+    /// <summary>
     /// Refuses logits that are not all finite: the weights were finite (checked at load), so the activations of this
     /// input overflowed on the way; a greedy pick or a JSON array of them would be meaningless.
     /// </summary>

@@ -46,8 +46,16 @@ public sealed class InMemoryTensorSource : ITensorSource
         d.CopyTo(destination);
     }
 
+    public unsafe void ReadStored(string name, byte* destination)
+    {
+        if (!_data.TryGetValue(name, out var d)) throw new ModelFormatException($"{SourcePath}: tensor '{name}' is missing");
+        d.CopyTo(new Span<float>(destination, d.Length));
+    }
+
     // Managed arrays can move; the engine copies them into native memory instead of pinning for the model's lifetime.
-    public unsafe float* TryMapF32(string name) => null;
+    public unsafe byte* TryMap(string name) => null;
+
+    public void Release(string name) { }
 
     public void Dispose() { }
 }

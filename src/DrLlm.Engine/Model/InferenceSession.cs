@@ -316,8 +316,8 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         int d = _c.HiddenSize;
         var h0 = Hidden(0, p0 + tokens.Length);
-        for (int t = 0; t < tokens.Length; t++)
-            Buffer.MemoryCopy(_model.Weights.Embed + (long)tokens[t] * d, h0.Ptr + (long)(p0 + t) * d, d * 4, d * 4);
+        var embed = _model.Weights.Embed;
+        for (int t = 0; t < tokens.Length; t++) embed.DequantizeRow(tokens[t], h0.Ptr + (long)(p0 + t) * d);
     }
 
     private float* Row(int k, int position) => _hidden[k]!.Ptr + (long)position * _c.HiddenSize;

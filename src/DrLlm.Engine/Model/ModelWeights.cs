@@ -1,114 +1,108 @@
-using System.Runtime.InteropServices;
 using DrLlm.Engine.Formats;
 using DrLlm.Engine.Kernels;
 
 namespace DrLlm.Engine.Model;
 
-/// <summary>One transformer block's parameters as f32 pointers. Linear weights are [out, in] row-major.</summary>
+/// <summary>One transformer block's parameters: linear weights as stored ([out, in] row-major), norms and biases as f32.</summary>
 public unsafe struct BlockWeights
 {
     public float* AttnNorm;                 // [d]
-    public float* Wq, Wk, Wv;              // [qDim, d], [kvDim, d], [kvDim, d]
-    public float* Wqkv;                    // [qDim + 2·kvDim, d]: Wq, Wk, Wv back to back when fused, else null
+    public WeightMatrix Wq, Wk, Wv;         // [qDim, d], [kvDim, d], [kvDim, d]
     public float* Bq, Bk, Bv;              // [qDim], [kvDim], [kvDim] (Qwen2 only, else null)
     public float* QNorm, KNorm;            // [hd] (Qwen3 only, else null)
-    public float* Wo;                      // [d, qDim]
+    public WeightMatrix Wo;                 // [d, qDim]
     public float* FfnNorm;                 // [d]
-    public float* WGate, WUp;              // [ffn, d]
-    public float* WGateUp;                 // [2·ffn, d]: WGate then WUp when fused, else null
-    public float* WDown;                   // [d, ffn]
+    public WeightMatrix WGate, WUp;         // [ffn, d]
+    public WeightMatrix WDown;              // [d, ffn]
 }
 
 /// <summary>
-/// All parameters of a decoder as f32, in Hugging Face layout, converted once (bf16, f16, Q8_0, permuted Q/K) into
-/// native memory on transparent huge pages that this object owns. A 3B bf16 model becomes ~12 GB of f32.
-/// With <c>mapF32</c>, tensors already stored as aligned f32 stay in the checkpoint's memory mapping instead: loading is
-/// near-instant and processes share the page cache, but decoding streams the weights through 4 KiB file pages, measured
-/// ~35-45% slower on SmolLM2-135M here (README, "Speed"). Hence copying is the default.
+/// All parameters of a decoder in Hugging Face layout. The matrices (embedding, projections, LM head) stay in the type
+/// the checkpoint stores them in — f32, f16, bf16, Q8_0, Q5_0, Q4_K, Q6_K — and the kernels compute on those bytes, so
+/// a bf16 model takes its bf16 size in memory, not twice that. Norm gains and biases (a few thousand values each) are
+/// converted to f32.
+/// <para>
+/// By default each matrix is copied once, as stored, into memory advised as transparent huge pages (decode streams
+/// every weight once per token, and 4 KiB file pages made the TLB the bottleneck: ~35-45% slower decode measured on
+/// SmolLM2-135M, README "Speed"); each tensor's file pages are dropped from the process as soon as it is copied, so a
+/// large checkpoint is never resident twice. With <c>map</c>, matrices whose stored bytes are usable in place stay in
+/// the checkpoint's memory mapping (near-instant load, page cache shared between processes); a GGUF LLaMA's Q/K rows,
+/// which llama.cpp permutes, are copied in Hugging Face order either way.
+/// </para>
 /// </summary>
 public sealed unsafe class ModelWeights : IDisposable
 {
     private readonly List<nint> _owned = [];
     private readonly Checkpoint _checkpoint;
     private readonly BlockWeights[] _blocks;
-    private readonly bool _mapF32;
+    private readonly bool _map;
 
     public ModelConfig Config { get; }
-    public float* Embed { get; }      // [vocab, d]
-    public float* FinalNorm { get; }  // [d]
-    public float* LmHead { get; }     // [vocab, d]; aliases Embed when tied
+    public WeightMatrix Embed { get; }      // [vocab, d]
+    public float* FinalNorm { get; }        // [d]
+    public WeightMatrix LmHead { get; }     // [vocab, d]; the embedding itself when tied
     public long MappedBytes { get; private set; }
     public long OwnedBytes { get; private set; }
     public ref readonly BlockWeights Block(int i) => ref _blocks[i];
 
-    private ModelWeights(Checkpoint checkpoint, bool mapF32)
+    /// <summary>The stored types of the matrices and how many of each, e.g. "Q4_K 90, Q6_K 31, Q5_0 90" (model cards, benchmarks).</summary>
+    public string TypeSummary { get; }
+
+    private ModelWeights(Checkpoint checkpoint, bool map)
     {
         _checkpoint = checkpoint;
-        _mapF32 = mapF32;
+        _map = map;
         var c = Config = checkpoint.Config;
-        Embed = Load("model.embed_tokens.weight");
-        FinalNorm = Load("model.norm.weight");
-        LmHead = c.TieWordEmbeddings && !checkpoint.Tensors.Tensors.ContainsKey("lm_head.weight")
-            ? Embed : Load("lm_head.weight");
+        var types = new Dictionary<TensorDType, int>();
+        WeightMatrix M(string name)
+        {
+            var m = Matrix(name);
+            types[m.Type] = types.GetValueOrDefault(m.Type) + 1;
+            return m;
+        }
+        Embed = M(CheckpointSchema.Embeddings);
+        FinalNorm = Vector(CheckpointSchema.FinalNorm);
+        LmHead = c.TieWordEmbeddings && !checkpoint.Tensors.Tensors.ContainsKey(CheckpointSchema.LmHead)
+            ? Embed : M(CheckpointSchema.LmHead);
         _blocks = new BlockWeights[c.NumLayers];
         for (int l = 0; l < c.NumLayers; l++)
         {
             string p = $"model.layers.{l}.";
             ref var b = ref _blocks[l];
-            b.AttnNorm = Load(p + "input_layernorm.weight");
-            if (_mapF32)
-            {
-                b.Wq = Load(p + "self_attn.q_proj.weight");
-                b.Wk = Load(p + "self_attn.k_proj.weight");
-                b.Wv = Load(p + "self_attn.v_proj.weight");
-            }
-            else
-            {
-                // Copied weights can be laid out back to back, so Q, K and V are one GEMM (and gate/up another): at
-                // prompt lengths ~100 a GEMM with N = 960 runs far closer to peak than three with N = 576, 192, 192.
-                b.Wqkv = LoadRows(p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight");
-                b.Wq = b.Wqkv;
-                b.Wk = b.Wq + (long)c.QDim * c.HiddenSize;
-                b.Wv = b.Wk + (long)c.KvDim * c.HiddenSize;
-            }
+            b.AttnNorm = Vector(p + "input_layernorm.weight");
+            b.Wq = M(p + "self_attn.q_proj.weight");
+            b.Wk = M(p + "self_attn.k_proj.weight");
+            b.Wv = M(p + "self_attn.v_proj.weight");
             if (c.AttentionBias)
             {
-                b.Bq = Load(p + "self_attn.q_proj.bias");
-                b.Bk = Load(p + "self_attn.k_proj.bias");
-                b.Bv = Load(p + "self_attn.v_proj.bias");
+                b.Bq = Vector(p + "self_attn.q_proj.bias");
+                b.Bk = Vector(p + "self_attn.k_proj.bias");
+                b.Bv = Vector(p + "self_attn.v_proj.bias");
             }
             if (c.QkNorm)
             {
-                b.QNorm = Load(p + "self_attn.q_norm.weight");
-                b.KNorm = Load(p + "self_attn.k_norm.weight");
+                b.QNorm = Vector(p + "self_attn.q_norm.weight");
+                b.KNorm = Vector(p + "self_attn.k_norm.weight");
             }
-            b.Wo = Load(p + "self_attn.o_proj.weight");
-            b.FfnNorm = Load(p + "post_attention_layernorm.weight");
-            if (_mapF32)
-            {
-                b.WGate = Load(p + "mlp.gate_proj.weight");
-                b.WUp = Load(p + "mlp.up_proj.weight");
-            }
-            else
-            {
-                b.WGateUp = LoadRows(p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight");
-                b.WGate = b.WGateUp;
-                b.WUp = b.WGate + (long)c.IntermediateSize * c.HiddenSize;
-            }
-            b.WDown = Load(p + "mlp.down_proj.weight");
+            b.Wo = M(p + "self_attn.o_proj.weight");
+            b.FfnNorm = Vector(p + "post_attention_layernorm.weight");
+            b.WGate = M(p + "mlp.gate_proj.weight");
+            b.WUp = M(p + "mlp.up_proj.weight");
+            b.WDown = M(p + "mlp.down_proj.weight");
         }
+        TypeSummary = string.Join(", ", types.OrderByDescending(t => t.Value).Select(t => $"{t.Key} {t.Value}"));
     }
 
     /// <summary>
-    /// Takes ownership of the checkpoint. With copied weights its files are closed as soon as everything is converted
-    /// (a 3B bf16 checkpoint's 6 GB of mapped pages leave the process); mapped weights keep them open until disposal.
+    /// Takes ownership of the checkpoint. With copied weights its files are closed as soon as everything is copied;
+    /// mapped weights keep them open until disposal.
     /// </summary>
-    public static ModelWeights FromCheckpoint(Checkpoint checkpoint, bool mapF32 = false)
+    public static ModelWeights FromCheckpoint(Checkpoint checkpoint, bool map = false)
     {
         try
         {
-            var w = new ModelWeights(checkpoint, mapF32);
-            if (!mapF32) checkpoint.Dispose();
+            var w = new ModelWeights(checkpoint, map);
+            if (!map) checkpoint.Dispose();
             return w;
         }
         catch { checkpoint.Dispose(); throw; }
@@ -125,35 +119,38 @@ public sealed unsafe class ModelWeights : IDisposable
         return info;
     }
 
-    private float* Load(string name)
+    private WeightMatrix Matrix(string name)
     {
-        long n = Info(name).ElementCount;
-        float* mapped = _mapF32 ? _checkpoint.Tensors.TryMapF32(name) : null;
-        if (mapped != null)
+        var info = Info(name);
+        var src = _checkpoint.Tensors;
+        if (info.Shape.Length != 2)
+            throw new ModelFormatException($"{src.SourcePath}: tensor '{name}' has shape {CheckpointSchema.Format(info.Shape)}; a matrix expected");
+        int rows = (int)info.Shape[0], cols = (int)info.Shape[1];
+        long bytes = Numerics.ByteSize(info.DType, info.ElementCount);
+        byte* data = _map ? src.TryMap(name) : null;
+        if (data != null) MappedBytes += bytes;
+        else
         {
-            FiniteValues.CheckTensor(new ReadOnlySpan<float>(mapped, (int)n), _checkpoint.Tensors.SourcePath, name);
-            MappedBytes += n * 4;
-            return mapped;
+            data = (byte*)HugePages.Alloc(bytes);
+            _owned.Add((nint)data);
+            OwnedBytes += bytes;
+            src.ReadStored(name, data);
+            src.Release(name);
         }
-        return LoadRows(name);
+        FiniteValues.CheckStored(info.DType, data, info.ElementCount, src.SourcePath, name);
+        return new WeightMatrix(info.DType, data, rows, cols);
     }
 
-    /// <summary>Converts the named tensors to f32 into one owned buffer, back to back (rows of one matrix, then the next).</summary>
-    private float* LoadRows(params string[] names)
+    /// <summary>A norm gain or bias, converted to f32 into owned memory.</summary>
+    private float* Vector(string name)
     {
-        var counts = names.Select(n => Info(n).ElementCount).ToArray();
-        long total = counts.Sum();
-        var p = (float*)HugePages.Alloc(total * 4);
+        var info = Info(name);
+        var p = (float*)HugePages.Alloc(info.ElementCount * 4);
         _owned.Add((nint)p);
-        OwnedBytes += total * 4;
-        long offset = 0;
-        for (int i = 0; i < names.Length; i++)
-        {
-            var dst = new Span<float>(p + offset, (int)counts[i]);
-            _checkpoint.Tensors.ReadF32(names[i], dst);
-            FiniteValues.CheckTensor(dst, _checkpoint.Tensors.SourcePath, names[i]);
-            offset += counts[i];
-        }
+        OwnedBytes += info.ElementCount * 4;
+        var dst = new Span<float>(p, (int)info.ElementCount);
+        _checkpoint.Tensors.ReadF32(name, dst);
+        FiniteValues.CheckTensor(dst, _checkpoint.Tensors.SourcePath, name);
         return p;
     }
 
@@ -161,6 +158,6 @@ public sealed unsafe class ModelWeights : IDisposable
     {
         foreach (var p in _owned) HugePages.Free((void*)p);
         _owned.Clear();
-        if (_mapF32) _checkpoint.Dispose();
+        if (_map) _checkpoint.Dispose();
     }
 }

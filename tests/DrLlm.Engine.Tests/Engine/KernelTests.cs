@@ -34,7 +34,8 @@ public unsafe class KernelTests
         Gemv.ForceVector256 = avx2Only;
         try
         {
-            fixed (float* pw = w, px = x, py = y) Gemv.Run(pool, pw, n, k, px, py, beta: 0.5f);
+            fixed (float* pw = w, px = x, py = y)
+                Matmul.Linear(pool, px, 1, new WeightMatrix(DrLlm.Engine.Formats.TensorDType.F32, (byte*)pw, n, k), py, beta: 0.5f);
         }
         finally { Gemv.ForceVector256 = false; }
         for (int r = 0; r < n; r++) Assert.True(Math.Abs(y[r] - expected[r]) < 1e-4 * Math.Max(1, k), $"row {r}: {y[r]} vs {expected[r]}");

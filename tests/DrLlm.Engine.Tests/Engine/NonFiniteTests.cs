@@ -29,7 +29,7 @@ public class NonFiniteTests
         using var dir = new TempDir();
         var c = TinyModels.Config(Architecture.Llama);
         HfCheckpointWriter.Write(dir.Path, c, Poisoned(c, value), TensorDType.F32);
-        var e = Assert.Throws<ModelFormatException>(() => Decoder.Load(dir.Path, threads: 1, mapF32: mapped).Dispose());
+        var e = Assert.Throws<ModelFormatException>(() => Decoder.Load(dir.Path, threads: 1, map: mapped).Dispose());
         Assert.Equal($"{dir.Path}: tensor '{Tensor}' holds {shown} at element 5; weights must be finite", e.Message);
 
         string gguf = dir.File("m.gguf");

@@ -9,7 +9,7 @@ public class GgufCheckpointTests
     {
         var d = new TheoryData<Architecture, TensorDType>();
         foreach (var a in Enum.GetValues<Architecture>())
-            foreach (var t in Enum.GetValues<TensorDType>()) d.Add(a, t);
+            foreach (var t in new[] { TensorDType.F32, TensorDType.F16, TensorDType.BF16, TensorDType.Q8_0 }) d.Add(a, t); // what the writer writes
         return d;
     }
 
@@ -80,9 +80,13 @@ public class GgufCheckpointTests
         Assert.Equal(hfK, TinyModels.Read(ck.Tensors, "model.layers.0.self_attn.k_proj.weight"));
         unsafe
         {
-            Assert.True(ck.Tensors.TryMapF32("model.layers.0.self_attn.k_proj.weight") == null);
-            Assert.True(ck.Tensors.TryMapF32("model.layers.0.self_attn.v_proj.weight") != null);
-            float* v = ck.Tensors.TryMapF32("model.layers.0.self_attn.v_proj.weight");
+            // K's rows need un-permuting, so it is not usable in place; ReadStored gives the HF row order.
+            Assert.True(ck.Tensors.TryMap("model.layers.0.self_attn.k_proj.weight") == null);
+            var k = new float[hfK.Length];
+            fixed (float* pk = k) ck.Tensors.ReadStored("model.layers.0.self_attn.k_proj.weight", (byte*)pk);
+            Assert.Equal(hfK, k);
+            float* v = (float*)ck.Tensors.TryMap("model.layers.0.self_attn.v_proj.weight");
+            Assert.True(v != null);
             Assert.Equal(tensors["model.layers.0.self_attn.v_proj.weight"][5], v[5]);
         }
     }

@@ -114,11 +114,11 @@ public class GgufFileTests
         // The tensor info ends with u32 type then u64 offset; the name "x" is the only one.
         int nameAt = IndexOf(bytes, "\u0001\0\0\0\0\0\0\0x"u8.ToArray()) + 9;
         int typeAt = nameAt + 4 + 2 * 8;
-        BitConverter.GetBytes(12u).CopyTo(bytes, typeAt); // Q4_K
+        BitConverter.GetBytes(2u).CopyTo(bytes, typeAt); // Q4_0
         File.WriteAllBytes(path, bytes);
         var e = Assert.Throws<ModelFormatException>(() => GgufFile.Open(path));
         Assert.Contains("'x'", e.Message);
-        Assert.Contains("ggml type 12", e.Message);
+        Assert.Contains("ggml type 2 (Q4_0)", e.Message);
     }
 
     [Fact]

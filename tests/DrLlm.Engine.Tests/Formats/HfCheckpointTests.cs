@@ -37,9 +37,16 @@ public class HfCheckpointTests
         }
         unsafe
         {
-            float* p = ck.Tensors.TryMapF32(CheckpointSchema.FinalNorm);
-            Assert.Equal(dtype == TensorDType.F32, p != null);
-            if (p != null) Assert.Equal(tensors[CheckpointSchema.FinalNorm][3], p[3]);
+            // Stored bytes are usable in place in every type; ReadStored copies the same bytes.
+            byte* p = ck.Tensors.TryMap(CheckpointSchema.FinalNorm);
+            Assert.True(p != null);
+            long bytes = Numerics.ByteSize(dtype, tensors[CheckpointSchema.FinalNorm].Length);
+            var copy = new byte[bytes];
+            fixed (byte* c = copy) ck.Tensors.ReadStored(CheckpointSchema.FinalNorm, c);
+            Assert.Equal(new ReadOnlySpan<byte>(p, (int)bytes).ToArray(), copy);
+            var back = new float[tensors[CheckpointSchema.FinalNorm].Length];
+            Numerics.ToF32(dtype, p, back);
+            Assert.Equal(TinyModels.Read(ck.Tensors, CheckpointSchema.FinalNorm), back);
         }
     }
 

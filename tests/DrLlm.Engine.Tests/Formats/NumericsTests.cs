@@ -61,7 +61,7 @@ public class NumericsTests
         Assert.Equal(new sbyte[] { 1, -2, 127, 20, 0 }, q1[..5]);
 
         var back = new float[64];
-        Numerics.Q8_0ToF32(blocks, back);
+        unsafe { fixed (byte* b = blocks) Numerics.ToF32(TensorDType.Q8_0, b, back); }
         Assert.Equal([1f, -2f, 3f, 0f, 127f, 4f, -127f], back[..7]);
         Assert.Equal([0.5f, -1f, 63.5f, 10f], back[32..36]);
     }

@@ -34,9 +34,9 @@ public class EngineVsLlamaCppTests
         Assert.True(diff <= tol * scale, $"{what}: max |ours - llama.cpp| = {diff:g3} > {tol} × {scale:g3}");
     }
 
-    private static float[] OurLogits(string path, int[] tokens, LayerPath? path2 = null, bool mapF32 = false)
+    private static float[] OurLogits(string path, int[] tokens, LayerPath? path2 = null, bool map = false)
     {
-        using var m = Decoder.Load(path, threads: 2, mapF32);
+        using var m = Decoder.Load(path, threads: 2, map);
         using var s = m.CreateSession();
         return s.Prefill(tokens, path2 ?? LayerPath.Default(m.Config.NumLayers)).ToArray();
     }
@@ -117,9 +117,9 @@ public class EngineVsLlamaCppTests
         Assert.Equal(fromHf, OurLogits(dir.File("m.gguf"), Tokens, path));
         // Memory-mapped f32 weights compute the same thing through separate Q/K/V and gate/up products instead of the
         // fused ones (a different summation order, so equal to f32 rounding rather than bit for bit).
-        var mapped = OurLogits(dir.File("hf"), Tokens, path, mapF32: true);
+        var mapped = OurLogits(dir.File("hf"), Tokens, path, map: true);
         // (GGUF LLaMA Q/K are stored permuted, so those two are copied and the rest mapped: the same products.)
-        Assert.Equal(mapped, OurLogits(dir.File("m.gguf"), Tokens, path, mapF32: true));
+        Assert.Equal(mapped, OurLogits(dir.File("m.gguf"), Tokens, path, map: true));
         var (diff, scale) = Compare(mapped, fromHf);
         Assert.True(diff <= 1e-5f * scale, $"mapped vs copied: {diff} (scale {scale})");
     }
