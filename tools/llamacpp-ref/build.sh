@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the llama.cpp reference shim (libllamaref.so) and the benchmark (llamaref-bench) against the
+# Builds the llama.cpp reference shim (libllamaref.so), the benchmark (llamaref-bench) and the quantiser
+# (llamaref-quantize) against the
 # prebuilt llama.cpp that deploy/fetch-references.sh puts in the cache, and prints the folder holding them.
 #
 # Usage: tools/llamacpp-ref/build.sh [CACHE_DIR]   (default: $DRLLM_CACHE or <repo>/.cache)
@@ -21,7 +22,7 @@ for f in "$bins/libllama.v0.5.0.so" "$src/include/llama.h" "$src/ggml/include/gg
   [ -f "$f" ] || { echo "build.sh: $f is missing; delete $cache/npm and fetch again" >&2; exit 1; }
 done
 
-hash=$(cat "$here/build.sh" "$here/llamaref.h" "$here/llamaref.c" "$here/llamaref-bench.c" | sha256sum | cut -c1-16)
+hash=$(cat "$here/build.sh" "$here/llamaref.h" "$here/llamaref.c" "$here/llamaref-bench.c" "$here/llamaref-quantize.c" | sha256sum | cut -c1-16)
 out="$cache/llamaref/$hash"
 if [ -f "$out/.done" ]; then echo "$out"; exit 0; fi
 
@@ -34,6 +35,7 @@ link=(-L"$bins" -l:libllama.v0.5.0.so -l:libggml.v0.5.0.so -l:libggml-base.so -l
       "-Wl,-rpath,\$ORIGIN/../../$bins_rel")
 $cc "${flags[@]}" -shared -o "$tmp/libllamaref.so" "$here/llamaref.c" "${link[@]}"
 $cc "${flags[@]}" -o "$tmp/llamaref-bench" "$here/llamaref-bench.c" "$here/llamaref.c" "${link[@]}"
+$cc "${flags[@]}" -o "$tmp/llamaref-quantize" "$here/llamaref-quantize.c" "$here/llamaref.c" "${link[@]}"
 touch "$tmp/.done"
 # Another build may have finished first; either result is the same.
 mv -T "$tmp" "$out" 2>/dev/null || true

@@ -250,6 +250,19 @@ int lr_bench(void *handle, int n_prompt, int n_gen, double *prefill_seconds, dou
     return LR_OK;
 }
 
+int lr_quantize(const char *gguf_in, const char *gguf_out, int ftype, int n_threads) {
+    begin_call();
+    pthread_once(&init_once, init_backends);
+    if (init_error[0]) return fail(LR_E_LOAD, "%s", init_error);
+    if (!gguf_in || !gguf_out) return fail(LR_E_ARG, "lr_quantize: null path");
+    struct llama_model_quantize_params p = llama_model_quantize_default_params();
+    p.nthread = n_threads;
+    p.ftype = (enum llama_ftype)ftype;
+    uint32_t rc = llama_model_quantize(gguf_in, gguf_out, &p);
+    if (rc != 0) return fail(LR_E_LOAD, "llama_model_quantize %s -> %s (ftype %d) failed", gguf_in, gguf_out, ftype);
+    return LR_OK;
+}
+
 void lr_free(void *handle) {
     begin_call();
     struct lr_model *m = handle;

@@ -40,6 +40,12 @@ int lr_logits_all(void *model, const int *tokens, int n, float *out);
  * *decode_seconds. Needs n_prompt + n_gen <= lr_n_ctx(model). Returns LR_OK or an error code. */
 int lr_bench(void *model, int n_prompt, int n_gen, double *prefill_seconds, double *decode_seconds);
 
+/* Writes GGUF_OUT: GGUF_IN quantised by llama.cpp's own quantiser (llama_model_quantize, default parameters)
+ * to the llama_ftype FTYPE (7 = Q8_0, 15 = Q4_K_M, 32 = BF16, 1 = F16), on n_threads threads. llama.cpp picks
+ * each tensor's type as for any model (Q4_K_M: Q4_K with Q6_K for some, and 32-block fallbacks such as Q5_0 and
+ * Q8_0 for rows that are not whole 256-blocks). Returns LR_OK or LR_E_LOAD. */
+int lr_quantize(const char *gguf_in, const char *gguf_out, int ftype, int n_threads);
+
 /* The message of the last failure on this thread ("" if none). Valid until the next lr_* call. */
 const char *lr_last_error(void);
 

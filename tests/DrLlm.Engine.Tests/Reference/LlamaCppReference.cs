@@ -28,6 +28,7 @@ public sealed unsafe class LlamaCppReference : IDisposable
         public readonly delegate* unmanaged<nint, int, int, double*, double*, int> Bench;
         public readonly delegate* unmanaged<byte*> LastError;
         public readonly delegate* unmanaged<nint, void> Free;
+        public readonly delegate* unmanaged<byte*, byte*, int, int, int> Quantize;
 
         public Shim(string folder)
         {
@@ -40,6 +41,7 @@ public sealed unsafe class LlamaCppReference : IDisposable
             Bench = (delegate* unmanaged<nint, int, int, double*, double*, int>)NativeLibrary.GetExport(lib, "lr_bench");
             LastError = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(lib, "lr_last_error");
             Free = (delegate* unmanaged<nint, void>)NativeLibrary.GetExport(lib, "lr_free");
+            Quantize = (delegate* unmanaged<byte*, byte*, int, int, int>)NativeLibrary.GetExport(lib, "lr_quantize");
         }
 
         /// <summary>lr_last_error of this thread; read it right after the failing call.</summary>
@@ -122,6 +124,22 @@ public sealed unsafe class LlamaCppReference : IDisposable
         if (handle == 0)
             throw new InvalidOperationException(shim.Error());
         return new LlamaCppReference(shim, handle, path);
+    }
+
+    /// <summary>llama_ftype numbers (llama.h) for <see cref="Quantize"/>.</summary>
+    public const int Q8_0 = 7, Q4_K_M = 15;
+
+    /// <summary>
+    /// Writes <paramref name="output"/>: <paramref name="input"/> quantised by llama.cpp's own quantiser to the
+    /// llama_ftype <paramref name="ftype"/> (<see cref="Q8_0"/>, <see cref="Q4_K_M"/>), with its own choice of type per tensor.
+    /// </summary>
+    public static void Quantize(string input, string output, int ftype)
+    {
+        var shim = TheShim.Value;
+        var a = Encoding.UTF8.GetBytes(Path.GetFullPath(input) + "\0");
+        var b = Encoding.UTF8.GetBytes(Path.GetFullPath(output) + "\0");
+        fixed (byte* pa = a) fixed (byte* pb = b)
+            if (shim.Quantize(pa, pb, ftype, 2) != 0) throw new InvalidOperationException(shim.Error());
     }
 
     /// <summary>Logits after each of <paramref name="tokens"/> (positions 0..n-1, fresh KV cache): n * <see cref="VocabSize"/> floats, row-major.</summary>
