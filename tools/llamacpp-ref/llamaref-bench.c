@@ -2,10 +2,12 @@
  *
  * Usage: llamaref-bench MODEL.gguf [PROMPT_TOKENS=128] [GEN_TOKENS=32] [THREADS=2] [RUNS=3]
  * One warm-up run, then RUNS timed runs; each figure is the median over the timed runs (lr_bench in
- * llamaref.h says what one run does). Output: {"engine":"llama.cpp","prefill_tok_s":…,"decode_tok_s":…,…}
+ * llamaref.h says what one run does). Output: {"engine":"llama.cpp","prefill_tok_s":…,"decode_tok_s":…,…,
+ * "max_rss_mb":…} (the process's peak resident set).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "llamaref.h"
 
@@ -64,9 +66,11 @@ int main(int argc, char **argv) {
     }
     lr_free(model);
 
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage); /* ru_maxrss: peak resident set in KiB, as /proc's VmHWM */
     double p = median(prefill, runs), d = median(decode, runs);
     printf("{\"engine\":\"llama.cpp\",\"prefill_tok_s\":%.2f,\"decode_tok_s\":%.2f,"
-           "\"prompt_tokens\":%d,\"gen_tokens\":%d,\"threads\":%d,\"runs\":%d}\n",
-           n_prompt / p, n_gen / d, n_prompt, n_gen, n_threads, runs);
+           "\"prompt_tokens\":%d,\"gen_tokens\":%d,\"threads\":%d,\"runs\":%d,\"max_rss_mb\":%.1f}\n",
+           n_prompt / p, n_gen / d, n_prompt, n_gen, n_threads, runs, usage.ru_maxrss / 1024.0);
     return 0;
 }

@@ -14,6 +14,7 @@ public static class BenchCommands
         var bench = new Command("bench", "speed measurements");
         bench.Subcommands.Add(EngineCommand());
         bench.Subcommands.Add(GemmCommand());
+        bench.Subcommands.Add(MemoryCommand());
         bench.Subcommands.Add(TextCommands.BenchTokenizerCommand());
         root.Subcommands.Add(bench);
     }
@@ -54,6 +55,14 @@ public static class BenchCommands
                 decode.Add(td);
             }
             double pMed = Median(prefill), dMed = Median(decode);
+            var wts = decoder.Weights;
+            // Bytes of weights one decoded token reads: every block's matrices and the LM head (the embedding row is one row).
+            long perToken = wts.LmHead.Bytes;
+            for (int l = 0; l < c.NumLayers; l++)
+            {
+                ref readonly var b = ref wts.Block(l);
+                perToken += b.Wq.Bytes + b.Wk.Bytes + b.Wv.Bytes + b.Wo.Bytes + b.WGate.Bytes + b.WUp.Bytes + b.WDown.Bytes;
+            }
             long linearParams = (long)c.NumLayers * ((long)c.HiddenSize * (2L * c.QDim + 2L * c.KvDim) + 3L * c.HiddenSize * c.IntermediateSize);
             Console.WriteLine(JsonSerializer.Serialize(new
             {
@@ -68,10 +77,32 @@ public static class BenchCommands
                 // 2 FLOPs per weight per token in the blocks' linear layers (attention scores and LM head excluded).
                 prefill_block_gflop_s = Math.Round(2.0 * linearParams * nPrompt / pMed / 1e9, 1),
                 load_s = Math.Round(loadSec, 2),
+                weight_types = wts.TypeSummary,
+                weights_mb = Math.Round((wts.OwnedBytes + wts.MappedBytes) / 1048576.0, 1),
+                // decode as a stream of the weights: bytes read per token × tokens per second
+                decode_weight_gb_s = Math.Round(perToken * nGen / dMed / 1e9, 1),
+                rss_mb = Math.Round(StatusBytes("VmRSS:") / 1048576.0, 1),
+                max_rss_mb = Math.Round(StatusBytes("VmHWM:") / 1048576.0, 1),
             }));
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// A size from /proc/self/status (Linux): VmRSS the resident set now, VmHWM its peak (what getrusage's ru_maxrss
+    /// reports); -1 elsewhere.
+    /// </summary>
+    private static long StatusBytes(string field)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith(field, StringComparison.Ordinal))
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (IOException) { }
+        return -1;
     }
 
     private static Command GemmCommand()
@@ -85,6 +116,22 @@ public static class BenchCommands
             if (n is < 1 or > 16384) throw new ArgumentException($"--size must be in 1..16384, got {n}");
             using var pool = new WorkerPool(threads > 0 ? threads : Environment.ProcessorCount);
             Console.WriteLine(JsonSerializer.Serialize(new { kernel = "cblas_sgemm", n, threads = pool.Threads, gflop_s = Math.Round(Blas.MeasureGflops(pool, n), 1) }));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command MemoryCommand()
+    {
+        var mb = new Option<int>("--mb") { DefaultValueFactory = _ => 1024, Description = "buffer size in MiB (well above the caches)" };
+        var cmd = new Command("memory", "read bandwidth of memory (GB/s summing a buffer on huge pages over the threads), median of 5: the ceiling of decode's weight stream") { mb, EngineCommands.Threads };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            int size = r.GetValue(mb), threads = r.GetValue(EngineCommands.Threads);
+            if (size is < 64 or > 65536) throw new ArgumentException($"--mb must be in 64..65536, got {size}");
+            using var pool = new WorkerPool(threads > 0 ? threads : Environment.ProcessorCount);
+            double gbs = Gemv.MeasureReadGbPerSecond(pool, (long)size << 20);
+            Console.WriteLine(JsonSerializer.Serialize(new { kernel = "read", mb = size, threads = pool.Threads, gb_s = Math.Round(gbs, 1) }));
             return 0;
         }));
         return cmd;

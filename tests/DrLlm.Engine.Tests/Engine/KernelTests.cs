@@ -2,6 +2,7 @@ using DrLlm.Engine.Kernels;
 
 namespace DrLlm.Engine.Tests.Engine;
 
+[Collection(KernelFlagsCollection.Name)]
 public unsafe class KernelTests
 {
     private static float[] Random(int n, int seed)

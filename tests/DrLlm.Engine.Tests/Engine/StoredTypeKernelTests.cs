@@ -8,6 +8,7 @@ namespace DrLlm.Engine.Tests.Engine;
 /// transcribed in <see cref="Numerics.DequantizeRow"/>), and GEMV/GEMM on every type equal a double-precision product
 /// of the reference-dequantised weights, with bits that do not depend on the thread count.
 /// </summary>
+[Collection(KernelFlagsCollection.Name)]
 public unsafe class StoredTypeKernelTests
 {
     public static TheoryData<TensorDType> BlockTypes => new(TensorDType.Q8_0, TensorDType.Q5_0, TensorDType.Q4_K, TensorDType.Q6_K);
@@ -116,23 +117,25 @@ public unsafe class StoredTypeKernelTests
         var r = new Random(3);
         var x = Enumerable.Range(0, m * k).Select(_ => r.NextSingle() - 0.5f).ToArray();
         var y0 = Enumerable.Range(0, m * n).Select(_ => r.NextSingle()).ToArray();
-        float[] Run(int threads, bool avx2 = false)
+        float[] Run(int threads, bool avx2 = false, bool portable = false)
         {
             var y = (float[])y0.Clone();
             using var pool = new WorkerPool(threads);
             Gemv.ForceVector256 = avx2;
+            Dequant.ForcePortable = portable;
             try
             {
                 fixed (byte* w = rows) fixed (float* px = x, py = y)
                     Matmul.Linear(pool, px, m, new WeightMatrix(type, w, n, k), py, beta: 0.5f);
             }
-            finally { Gemv.ForceVector256 = false; }
+            finally { Gemv.ForceVector256 = false; Dequant.ForcePortable = false; }
             return y;
         }
         var one = Run(1);
         foreach (int threads in new[] { 2, 3 }) Assert.Equal(one, Run(threads));
         var wf = Reference(type, rows, n * k);
         var avx2 = Run(2, avx2: true);
+        var portable = Run(2, avx2: true, portable: true);
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {
@@ -140,6 +143,17 @@ public unsafe class StoredTypeKernelTests
                 for (int p = 0; p < k; p++) { s += (double)wf[j * k + p] * x[i * k + p]; mag += Math.Abs((double)wf[j * k + p] * x[i * k + p]); }
                 Assert.True(Math.Abs(one[i * n + j] - s) <= 1e-6 * mag + 1e-6, $"{type} m={m} y[{i},{j}] = {one[i * n + j]}, expected {s}");
                 Assert.True(Math.Abs(avx2[i * n + j] - s) <= 1e-6 * mag + 1e-6, $"{type} AVX2 y[{i},{j}] = {avx2[i * n + j]}, expected {s}");
+                Assert.True(Math.Abs(portable[i * n + j] - s) <= 1e-6 * mag + 1e-6, $"{type} portable y[{i},{j}] = {portable[i * n + j]}, expected {s}");
             }
     }
+}
+
+/// <summary>
+/// Tests that switch the kernels' process-wide test flags (<c>Gemv.ForceVector256</c>, <c>Dequant.ForcePortable</c>)
+/// run alone: a bit-identity test running beside them could otherwise see two code paths.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class KernelFlagsCollection
+{
+    public const string Name = "kernel flags";
 }
