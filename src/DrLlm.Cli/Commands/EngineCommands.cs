@@ -131,7 +131,9 @@ public static class EngineCommands
                 "f32" => TensorDType.F32, "f16" => TensorDType.F16, "bf16" => TensorDType.BF16, "q8_0" => TensorDType.Q8_0,
                 var t => throw new ArgumentException($"--dtype: '{t}' is not one of f32, f16, bf16, q8_0"),
             };
-            var weights = RandomInit.Weights(config, r.GetValue(seed), r.GetValue(scale));
+            // Each tensor is generated when the writer takes it: an 8B shape never exists as f32 in memory (HF writer).
+            var weights = RandomInit.Lazy(config, r.GetValue(seed), r.GetValue(scale));
+            long parameters = CheckpointSchema.Expected(config).Sum(e => e.Shape.Aggregate(1L, (a, b) => a * b));
             var target = r.GetValue(outPath)!;
             if (target.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
             {
@@ -142,7 +144,7 @@ public static class EngineCommands
             else if (type == TensorDType.Q8_0)
                 throw new ArgumentException("--dtype q8_0 is a GGUF type; give --out a .gguf file name");
             else HfCheckpointWriter.Write(target, config, weights, type);
-            Console.Error.WriteLine($"wrote {target}: {config.Architecture}, {config.NumLayers} blocks, d {config.HiddenSize}, {weights.Values.Sum(v => v.LongLength):N0} parameters, {type}");
+            Console.Error.WriteLine($"wrote {target}: {config.Architecture}, {config.NumLayers} blocks, d {config.HiddenSize}, {parameters:N0} parameters, {type}");
             // Say up front whether --prompt can work on it: a GGUF's placeholder vocabulary needs room for the byte
             // tokens (the check is the tokenizer loader's own), and a directory gets no tokenizer at all.
             if (!target.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))

@@ -20,7 +20,8 @@ public static class HfCheckpointWriter
         TensorDType dtype, long? maxShardBytes = null)
     {
         config.Validate(dir);
-        if (dtype == TensorDType.Q8_0) throw new ModelFormatException($"{dir}: safetensors has no Q8_0; use F32, F16 or BF16");
+        if (dtype is not (TensorDType.F32 or TensorDType.F16 or TensorDType.BF16))
+            throw new ModelFormatException($"{dir}: safetensors has no {dtype}; use F32, F16 or BF16");
         if (maxShardBytes is <= 0) throw new ArgumentOutOfRangeException(nameof(maxShardBytes), maxShardBytes, "must be positive");
 
         var expected = CheckpointSchema.Expected(config).ToList();
@@ -28,22 +29,29 @@ public static class HfCheckpointWriter
         foreach (var name in tensors.Keys)
             if (!known.Contains(name) && !(name == CheckpointSchema.LmHead && config.TieWordEmbeddings))
                 throw new ModelFormatException($"{dir}: tensor '{name}' is not part of a {config.Architecture} checkpoint with this config");
-        var ordered = new List<(string Name, long[] Shape, float[] Data)>();
+        // Tensors are fetched one at a time while writing (a lazy source, such as RandomInit.Lazy for an 8B shape,
+        // never holds the whole model as f32); a wrong length is found then, and the file being written is removed.
+        var ordered = new List<(string Name, long[] Shape)>();
         foreach (var (name, shape, why) in expected)
         {
-            if (!tensors.TryGetValue(name, out var data))
+            if (!tensors.ContainsKey(name))
                 throw new ModelFormatException($"{dir}: missing tensor '{name}', expected shape {CheckpointSchema.Format(shape)} {why}");
-            long count = shape.Aggregate(1L, (a, b) => a * b);
-            if (data.Length != count)
-                throw new ModelFormatException($"{dir}: tensor '{name}' has {data.Length} values, expected {count} for shape {CheckpointSchema.Format(shape)} {why}");
-            ordered.Add((name, shape, data));
+            ordered.Add((name, shape));
+        }
+        static long Count(long[] shape) => shape.Aggregate(1L, (a, b) => a * b);
+        float[] Fetch((string Name, long[] Shape) t)
+        {
+            var data = tensors[t.Name];
+            if (data.Length != Count(t.Shape))
+                throw new ModelFormatException($"{dir}: tensor '{t.Name}' has {data.Length} values, expected {Count(t.Shape)} for shape {CheckpointSchema.Format(t.Shape)}");
+            return data;
         }
 
-        var shards = new List<List<(string Name, long[] Shape, float[] Data)>> { new() };
+        var shards = new List<List<(string Name, long[] Shape)>> { new() };
         long shardBytes = 0;
         foreach (var t in ordered)
         {
-            long bytes = Numerics.ByteSize(dtype, t.Data.Length);
+            long bytes = Numerics.ByteSize(dtype, Count(t.Shape));
             if (maxShardBytes is long max && shards[^1].Count > 0 && shardBytes + bytes > max)
             {
                 shards.Add([]);
@@ -57,21 +65,22 @@ public static class HfCheckpointWriter
         HfConfigJson.Write(Path.Combine(dir, HfCheckpoint.ConfigFile), config, dtype);
         if (maxShardBytes is null)
         {
-            WriteSafeTensors(Path.Combine(dir, HfCheckpoint.SingleFile), shards[0], dtype);
+            WriteSafeTensors(Path.Combine(dir, HfCheckpoint.SingleFile), shards[0], i => Fetch(shards[0][i]), dtype);
             return;
         }
         var weightMap = new List<(string Tensor, string File)>();
         for (int i = 0; i < shards.Count; i++)
         {
             string file = $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors"; // transformers' shard naming
-            WriteSafeTensors(Path.Combine(dir, file), shards[i], dtype);
+            var shard = shards[i];
+            WriteSafeTensors(Path.Combine(dir, file), shard, j => Fetch(shard[j]), dtype);
             weightMap.AddRange(shards[i].Select(t => (t.Name, file)));
         }
         using var stream = new FileStream(Path.Combine(dir, HfCheckpoint.IndexFile), FileMode.Create, FileAccess.Write);
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
         w.WriteStartObject("metadata");
-        w.WriteNumber("total_size", ordered.Sum(t => Numerics.ByteSize(dtype, t.Data.Length)));
+        w.WriteNumber("total_size", ordered.Sum(t => Numerics.ByteSize(dtype, Count(t.Shape))));
         w.WriteEndObject();
         w.WriteStartObject("weight_map");
         foreach (var (tensor, file) in weightMap) w.WriteString(tensor, file);
@@ -83,7 +92,11 @@ public static class HfCheckpointWriter
     /// One safetensors file: header JSON padded with spaces to a multiple of 8 (as the Rust writer does, so the data
     /// buffer and f32 tensors stay aligned), then the tensors back to back.
     /// </summary>
-    public static void WriteSafeTensors(string path, IReadOnlyList<(string Name, long[] Shape, float[] Data)> tensors, TensorDType dtype)
+    public static void WriteSafeTensors(string path, IReadOnlyList<(string Name, long[] Shape, float[] Data)> tensors, TensorDType dtype) =>
+        WriteSafeTensors(path, tensors.Select(t => (t.Name, t.Shape)).ToList(), i => tensors[i].Data, dtype);
+
+    /// <summary>The same with each tensor's values fetched only when it is written; the file appears whole or not at all.</summary>
+    private static void WriteSafeTensors(string path, IReadOnlyList<(string Name, long[] Shape)> tensors, Func<int, float[]> data, TensorDType dtype)
     {
         string dtypeName = dtype switch
         {
@@ -98,9 +111,9 @@ public static class HfCheckpointWriter
             w.WriteString("format", "pt");
             w.WriteEndObject();
             long offset = 0;
-            foreach (var (name, shape, data) in tensors)
+            foreach (var (name, shape) in tensors)
             {
-                long bytes = Numerics.ByteSize(dtype, data.Length);
+                long bytes = Numerics.ByteSize(dtype, shape.Aggregate(1L, (a, b) => a * b));
                 w.WriteStartObject(name);
                 w.WriteString("dtype", dtypeName);
                 w.WriteStartArray("shape");
@@ -117,24 +130,37 @@ public static class HfCheckpointWriter
         }
         while (json.Length % 8 != 0) json.WriteByte((byte)' ');
 
-        using var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        fs.Write(BitConverter.GetBytes((ulong)json.Length));
-        json.WriteTo(fs);
-        var buffer = new byte[1 << 18];
-        foreach (var (_, _, data) in tensors)
+        string tmp = path + ".tmp";
+        try
         {
-            for (int start = 0; start < data.Length; start += buffer.Length / 4)
+            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
             {
-                var src = data.AsSpan(start, Math.Min(buffer.Length / 4, data.Length - start));
-                var dst = buffer.AsSpan(0, (int)Numerics.ByteSize(dtype, src.Length));
-                switch (dtype)
+                fs.Write(BitConverter.GetBytes((ulong)json.Length));
+                json.WriteTo(fs);
+                var buffer = new byte[1 << 18];
+                for (int i = 0; i < tensors.Count; i++)
                 {
-                    case TensorDType.F32: MemoryMarshal.AsBytes(src).CopyTo(dst); break;
-                    case TensorDType.F16: Numerics.F32ToF16(src, MemoryMarshal.Cast<byte, Half>(dst)); break;
-                    case TensorDType.BF16: Numerics.F32ToBF16(src, MemoryMarshal.Cast<byte, ushort>(dst)); break;
+                    var values = data(i);
+                    for (int start = 0; start < values.Length; start += buffer.Length / 4)
+                    {
+                        var src = values.AsSpan(start, Math.Min(buffer.Length / 4, values.Length - start));
+                        var dst = buffer.AsSpan(0, (int)Numerics.ByteSize(dtype, src.Length));
+                        switch (dtype)
+                        {
+                            case TensorDType.F32: MemoryMarshal.AsBytes(src).CopyTo(dst); break;
+                            case TensorDType.F16: Numerics.F32ToF16(src, MemoryMarshal.Cast<byte, Half>(dst)); break;
+                            case TensorDType.BF16: Numerics.F32ToBF16(src, MemoryMarshal.Cast<byte, ushort>(dst)); break;
+                        }
+                        fs.Write(dst);
+                    }
                 }
-                fs.Write(dst);
             }
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(tmp);
+            throw;
         }
     }
 }

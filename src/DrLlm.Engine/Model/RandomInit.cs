@@ -9,17 +9,43 @@ namespace DrLlm.Engine.Model;
 /// </summary>
 public static class RandomInit
 {
-    public static Dictionary<string, float[]> Weights(ModelConfig c, int seed, float scale)
+    public static Dictionary<string, float[]> Weights(ModelConfig c, int seed, float scale) =>
+        Lazy(c, seed, scale).ToDictionary(e => e.Key, e => e.Value);
+
+    /// <summary>
+    /// The same tensors, each generated when it is read and not kept: a writer that takes one tensor at a time writes
+    /// an 8B shape (32 GB as f32) within a few GB of memory.
+    /// </summary>
+    public static IReadOnlyDictionary<string, float[]> Lazy(ModelConfig c, int seed, float scale) => new LazyTensors(c, seed, scale);
+
+    private static float[] Tensor(string name, long[] shape, int seed, float scale)
     {
-        var w = new Dictionary<string, float[]>();
-        foreach (var (name, shape, _) in Formats.CheckpointSchema.Expected(c))
+        var n = checked((int)shape.Aggregate(1L, (a, b) => a * b));
+        return name.EndsWith("norm.weight", StringComparison.Ordinal)
+            ? Gaussian(seed, name, n, 1f, 0.1f)
+            : Gaussian(seed, name, n, 0f, scale);
+    }
+
+    private sealed class LazyTensors(ModelConfig c, int seed, float scale) : IReadOnlyDictionary<string, float[]>
+    {
+        private readonly Dictionary<string, long[]> _shapes = Formats.CheckpointSchema.Expected(c).ToDictionary(e => e.Name, e => e.Shape);
+
+        public float[] this[string key] => TryGetValue(key, out var v) ? v : throw new KeyNotFoundException(key);
+        public IEnumerable<string> Keys => _shapes.Keys;
+        public IEnumerable<float[]> Values => _shapes.Select(e => Tensor(e.Key, e.Value, seed, scale));
+        public int Count => _shapes.Count;
+        public bool ContainsKey(string key) => _shapes.ContainsKey(key);
+
+        public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out float[] value)
         {
-            var n = checked((int)shape.Aggregate(1L, (a, b) => a * b));
-            w[name] = name.EndsWith("norm.weight", StringComparison.Ordinal)
-                ? Gaussian(seed, name, n, 1f, 0.1f)
-                : Gaussian(seed, name, n, 0f, scale);
+            value = _shapes.TryGetValue(key, out var shape) ? Tensor(key, shape, seed, scale) : null;
+            return value is not null;
         }
-        return w;
+
+        public IEnumerator<KeyValuePair<string, float[]>> GetEnumerator() =>
+            _shapes.Select(e => KeyValuePair.Create(e.Key, Tensor(e.Key, e.Value, seed, scale))).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>n samples of N(mean, std²) (Box–Muller) from a stream keyed by seed and name.</summary>
@@ -74,10 +100,28 @@ public static class ModelShapes
         RopeScaling = new RopeScaling(32f, 1f, 4f, 8192), TieWordEmbeddings = true, MaxPositionEmbeddings = 131072,
     };
 
+    /// <summary>Llama-3.1-8B (config.json of meta-llama/Llama-3.1-8B): the paper's LLaMA, 16 GB in bf16.</summary>
+    public static ModelConfig Llama31_8B { get; } = new()
+    {
+        Architecture = Architecture.Llama, HiddenSize = 4096, IntermediateSize = 14336, NumLayers = 32, NumHeads = 32,
+        NumKvHeads = 8, HeadDim = 128, VocabSize = 128256, RmsNormEps = 1e-5f, RopeTheta = 500000f,
+        RopeScaling = new RopeScaling(8f, 1f, 4f, 8192), TieWordEmbeddings = false, MaxPositionEmbeddings = 131072,
+    };
+
+    /// <summary>Qwen2.5-7B (config.json of Qwen/Qwen2.5-7B): the paper's Qwen, 15 GB in bf16.</summary>
+    public static ModelConfig Qwen25_7B { get; } = new()
+    {
+        Architecture = Architecture.Qwen2, HiddenSize = 3584, IntermediateSize = 18944, NumLayers = 28, NumHeads = 28,
+        NumKvHeads = 4, HeadDim = 128, VocabSize = 152064, RmsNormEps = 1e-6f, RopeTheta = 1000000f,
+        TieWordEmbeddings = false, MaxPositionEmbeddings = 131072,
+    };
+
     public static IReadOnlyDictionary<string, ModelConfig> ByName { get; } = new Dictionary<string, ModelConfig>
     {
         ["smollm2-135m"] = SmolLm2_135M,
         ["qwen2.5-3b"] = Qwen25_3B,
         ["llama-3.2-3b"] = Llama32_3B,
+        ["llama-3.1-8b"] = Llama31_8B,
+        ["qwen2.5-7b"] = Qwen25_7B,
     };
 }
