@@ -99,7 +99,7 @@ public static class BenchCommands
         {
             foreach (var line in File.ReadLines("/proc/self/status"))
                 if (line.StartsWith(field, StringComparison.Ordinal))
-                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+                    return long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
         }
         catch (IOException) { }
         return -1;

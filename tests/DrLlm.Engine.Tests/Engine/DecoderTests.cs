@@ -1,4 +1,6 @@
+using DrLlm.Engine.Formats;
 using DrLlm.Engine.Model;
+using DrLlm.Engine.Tests.Formats;
 using DrLlm.Engine.Tests.Reference;
 
 namespace DrLlm.Engine.Tests.Engine;
@@ -349,12 +351,17 @@ public class DecoderTests
 public class DecodeAllocationTests
 {
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Decoding_a_token_allocates_nothing_on_the_managed_heap(int threads)
+    [InlineData(1, TensorDType.F32)]
+    [InlineData(2, TensorDType.F32)]
+    [InlineData(2, TensorDType.BF16)]
+    [InlineData(2, TensorDType.Q8_0)]
+    public void Decoding_a_token_allocates_nothing_on_the_managed_heap(int threads, TensorDType type)
     {
         var c = RandomModels.TinyQwen2;
-        using var m = RandomModels.InMemory(c, RandomModels.RandomWeights(c, 1, 0.1f), threads);
+        using var dir = new TempDir();
+        string file = dir.File("m.gguf");
+        GgufCheckpointWriter.Write(file, c, RandomModels.RandomWeights(c, 1, 0.1f), type);
+        using var m = Decoder.Load(file, threads);
         using var s = m.CreateSession();
         s.Prefill([1, 2, 3, 4, 5, 6, 7, 8], LayerPath.Parse("0,1,1,2", c.NumLayers));
         for (int i = 0; i < 200; i++) s.DecodeStep(i % c.VocabSize); // grow the KV cache and rope table past the test's range, JIT everything
