@@ -17,7 +17,8 @@
 # Needs libopenblas0-pthread (deploy/install-deps.sh installs it).
 # Usage: deploy/train-routing-model.sh [RUN_DIR]   (default .cache/train/routing-model)
 #   THREADS=N  OpenBLAS threads (default 1);  DRLLM="dotnet DIR/drllm.dll"  a published CLI to train with instead of
-#   ./drllm (so a rebuild of the checkout cannot change the binary under a run of hours)
+#   ./drllm (so a rebuild of the checkout cannot change the binary under a run of hours);  PIDFILE=FILE  the process id
+#   of the running trainer, rewritten at each piece (to pause it with SIGSTOP/SIGCONT while something else is measured)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
@@ -30,7 +31,10 @@ piece() { # piece N ARGS...: runs `drllm pretrain --out RUN ARGS` unless piece N
   local n=$1; shift
   [ -f "$run/piece-$n.done" ] && return 0
   echo "== piece $n: $*"
-  "${drllm[@]}" pretrain --out "$run" "$@" --threads "$threads"
+  "${drllm[@]}" pretrain --out "$run" "$@" --threads "$threads" &
+  local pid=$!
+  [ -z "${PIDFILE:-}" ] || echo "$pid" > "$PIDFILE"
+  wait "$pid"
   touch "$run/piece-$n.done"
 }
 if [ ! -f "$run/trainer-state.bin" ]; then
