@@ -9,7 +9,7 @@
 #      the letter of the option it picked);
 #   2  steps 4,000-10,000: arith,mcq (all levels, 1:1);
 #   3  steps 10,000-20,000: arith,mcq.
-# ~0.65 s per step on one thread (3,100 tok/s): ~3.6 hours in all. The trainer's state (with Adam moments) stays in the
+# Measured ~0.9 s per step on one thread beside other work (2,200-2,300 tok/s): ~5 hours in all. The trainer's state (with Adam moments) stays in the
 # run folder with a marker file per finished piece; re-running the script continues an unfinished run where it was.
 # Each piece exports the model into the run folder (config.json, model.safetensors, tokenizer files), so `drllm eval`
 # and `drllm skip-tolerance` can probe it between pieces. It does not touch models/: the model replaces models/drllm-demo
