@@ -79,6 +79,56 @@ public static class EvalCommands
             return 0;
         }));
         root.Subcommands.Add(cmd);
+        root.Subcommands.Add(SkipToleranceCommand(task, file, split, n, seed));
+    }
+
+    /// <summary>
+    /// <c>drllm skip-tolerance</c>: of the items the default path answers right, the share still right with one block
+    /// skipped (per block) and with two adjacent blocks skipped (per pair): how much room the model leaves to route.
+    /// One JSON object on stdout, the table on stderr.
+    /// </summary>
+    private static Command SkipToleranceCommand(Option<string> task, Option<string?> file, Option<string> split, Option<int> n, Option<int> seed)
+    {
+        var cmd = new Command("skip-tolerance", "share of the default path's right answers that stay right with one block, or two adjacent blocks, skipped; prints one JSON object")
+            { EngineCommands.Model, task, file, split, n, seed, EngineCommands.Threads };
+        cmd.SetAction(r => CliErrors.Run(() =>
+        {
+            if (r.GetValue(n) < 1) throw new ArgumentException("--n must be ≥ 1");
+            var modelPath = r.GetValue(EngineCommands.Model)!;
+            var source = TaskRegistry.Resolve(r.GetValue(task)!, r.GetValue(file));
+            var sample = source.Sample(r.GetValue(split)!, r.GetValue(n), r.GetValue(seed));
+            using var decoder = Decoder.Load(modelPath, r.GetValue(EngineCommands.Threads));
+            var evaluator = new TaskEvaluator(decoder, TokenizerLoader.Load(modelPath));
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var t = SkipToleranceReport.Measure(evaluator, source.Name, r.GetValue(split)!, sample);
+            static double? R(double? v) => v is { } x ? Math.Round(x, 4) : null;
+            int layers = decoder.Config.NumLayers;
+            Console.Error.WriteLine($"{source.Name} {r.GetValue(split)}, n = {t.Default.N}, seed {r.GetValue(seed)}: default path right on {t.Right} ({100 * t.Default.Accuracy:F1}%); " +
+                "share of those still right with the block(s) skipped:");
+            string Pct(double? v) => v is { } x ? $"{100 * x,5:F0}%" : "     -";
+            Console.Error.WriteLine("  block      " + string.Concat(Enumerable.Range(0, layers).Select(l => $"{l,6}")) + "   overall");
+            Console.Error.WriteLine("  skip l     " + string.Concat(t.SingleKept.Select(Pct)) + "   " + Pct(t.SingleOverall));
+            if (t.PairKept.Length > 0)
+                Console.Error.WriteLine("  skip l,l+1 " + string.Concat(t.PairKept.Select(Pct)) + "         " + Pct(t.PairOverall));
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                task = source.Name,
+                split = r.GetValue(split),
+                n = t.Default.N,
+                seed = r.GetValue(seed),
+                num_blocks = layers,
+                default_accuracy = Math.Round(t.Default.Accuracy, 4),
+                default_accuracy_by_level = t.Default.AccuracyByLevel.ToDictionary(kv => kv.Key.ToString(), kv => Math.Round(kv.Value, 4)),
+                default_right = t.Right,
+                single_skip_kept = R(t.SingleOverall),
+                single_skip_kept_by_block = t.SingleKept.Select(R),
+                pair_skip_kept = R(t.PairOverall),
+                pair_skip_kept_by_first_block = t.PairKept.Select(R),
+                wall_s = Math.Round(sw.Elapsed.TotalSeconds, 2),
+            }));
+            return 0;
+        }));
+        return cmd;
     }
 
     /// <summary>Prints the first <paramref name="count"/> questions with the model's answers to stderr.</summary>

@@ -63,7 +63,7 @@ public static class PretrainCommands
                 int blasThreads = o.Threads > 0 ? o.Threads : Environment.ProcessorCount;
                 Console.WriteLine($"pretrain: {trainer.Model.Layout.ParameterCount:N0} parameters (d {c.HiddenSize}, {c.NumLayers} blocks, " +
                     $"{c.NumHeads} heads / {c.NumKvHeads} KV, FFN {c.IntermediateSize}, vocab {c.VocabSize}), batch {o.Batch}×{o.SeqLen} tokens" +
-                    $" ×{o.GradAccumulation}, corpus {corpus.Name}, {blasThreads} threads, " +
+                    $" ×{o.GradAccumulation}, corpus {corpus.Name}, {blasThreads} threads{(o.LayerDrop > 0 ? $", layer drop {o.LayerDrop} at the last block" : "")}, " +
                     $"{(trainer.Step > 0 ? $"resuming at step {trainer.Step}" : "from scratch")} to step {o.Steps}");
 
                 using var cancel = new CancellationTokenSource();

@@ -30,6 +30,8 @@ public sealed class ParameterLayout
     /// <summary>The LM head's offset: the embedding's when embeddings are tied.</summary>
     public long LmHead { get; }
     public IReadOnlyList<BlockOffsets> Blocks { get; }
+    /// <summary>For each of <see cref="Tensors"/>, the block it belongs to, or −1 (embeddings, final norm, LM head).</summary>
+    public IReadOnlyList<int> BlockOf { get; }
 
     public ParameterLayout(ModelConfig config)
     {
@@ -58,6 +60,13 @@ public sealed class ParameterLayout
             at[CheckpointSchema.Layer(i, "self_attn.o_proj.weight")], at[CheckpointSchema.Layer(i, "post_attention_layernorm.weight")],
             at[CheckpointSchema.Layer(i, "mlp.gate_proj.weight")], at[CheckpointSchema.Layer(i, "mlp.up_proj.weight")],
             at[CheckpointSchema.Layer(i, "mlp.down_proj.weight")])).ToList();
+        var block = new Dictionary<long, int>();
+        for (int i = 0; i < Blocks.Count; i++)
+        {
+            var b = Blocks[i];
+            foreach (long o in new[] { b.AttnNorm, b.Wq, b.Wk, b.Wv, b.Wo, b.FfnNorm, b.WGate, b.WUp, b.WDown }) block[o] = i;
+        }
+        BlockOf = tensors.Select(t => block.GetValueOrDefault(t.Offset, -1)).ToList();
     }
 
     /// <summary>Parameters proper (padding excluded): what "a 6M-parameter model" counts.</summary>

@@ -22,6 +22,7 @@ public sealed unsafe class Transformer : IDisposable
     private readonly RopeTable _rope;
     private readonly int[] _inputs, _targets;
     private readonly float[] _mask;
+    private readonly bool[] _dropped;
     private double _lossNormalizer;
     private readonly int _n, _d, _qd, _kvd, _f, _v, _h, _kvh, _hd, _layers;
 
@@ -53,6 +54,7 @@ public sealed unsafe class Transformer : IDisposable
         _inputs = new int[_n];
         _targets = new int[_n];
         _mask = new float[_n];
+        _dropped = new bool[_layers];
 
         long n = _n, L = _layers, size = 0;
         long Take(long count) { long at = size; size += (count + 15) / 16 * 16; return at; }
@@ -131,14 +133,20 @@ public sealed unsafe class Transformer : IDisposable
     /// <summary>
     /// Forward over inputs [B·T] (B sequences of T tokens, each starting at position 0). With targets and a loss mask
     /// (1 = this target counts) it returns the mean loss over counted targets (0 when none count) and keeps what the
-    /// backward needs; without, it only computes <see cref="Logits"/> and returns NaN.
+    /// backward needs; without, it only computes <see cref="Logits"/> and returns NaN. A block <paramref name="dropped"/>
+    /// names (one flag per block; empty: none) is the identity, x_{l+1} = x_l (layer drop), and <see cref="Backward"/>
+    /// passes the gradient through it, leaving its parameters' gradients as they were.
     /// </summary>
-    public double Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets = default, ReadOnlySpan<float> mask = default)
+    public double Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets = default, ReadOnlySpan<float> mask = default,
+        ReadOnlySpan<bool> dropped = default)
     {
         if (inputs.Length != _n) throw new ArgumentException($"inputs hold {inputs.Length} tokens; batch·seq = {_n} expected");
+        if (!dropped.IsEmpty && dropped.Length != _layers) throw new ArgumentException($"dropped holds {dropped.Length} flags; {_layers} blocks");
         foreach (int tok in inputs)
             if ((uint)tok >= (uint)_v) throw new ArgumentException($"token {tok} is outside the vocabulary 0..{_v - 1}");
         inputs.CopyTo(_inputs);
+        if (dropped.IsEmpty) Array.Clear(_dropped);
+        else dropped.CopyTo(_dropped);
         float* p = Params.Ptr, a = _acts.Ptr;
         var c = Config;
         Layers.EmbeddingForward(a + _x, p + Layout.Embed, inputs, _d);
@@ -151,6 +159,11 @@ public sealed unsafe class Transformer : IDisposable
             float* att = a + _att + (long)l * _n * _qd, probs = a + _probs + (long)l * Batch * _h * SeqLen * SeqLen;
             float* ln2 = a + _ln2 + (long)l * _n * _d, rstd2 = a + _rstd2 + (long)l * _n;
             float* gate = a + _gate + (long)l * _n * _f, up = a + _up + (long)l * _n * _f, hid = a + _hid + (long)l * _n * _f;
+            if (_dropped[l])
+            {
+                Buffer.MemoryCopy(x, xNext, _n * _d * 4L, _n * _d * 4L);
+                continue;
+            }
 
             Layers.RmsNormForward(ln1, rstd1, x, p + w.AttnNorm, _n, _d, c.RmsNormEps);
             Layers.LinearForward(Pool, q, ln1, p + w.Wq, _n, _d, _qd);
@@ -208,6 +221,7 @@ public sealed unsafe class Transformer : IDisposable
 
         for (int l = _layers - 1; l >= 0; l--)
         {
+            if (_dropped[l]) continue; // the identity: ∂L/∂x_l = ∂L/∂x_{l+1}, already in dres
             var w = Layout.Blocks[l];
             float* x = a + _x + (long)l * _n * _d, mid = a + _mid + (long)l * _n * _d;
             float* ln1 = a + _ln1 + (long)l * _n * _d, rstd1 = a + _rstd1 + (long)l * _n;

@@ -26,13 +26,19 @@ public sealed unsafe class AdamW : IDisposable
 
     /// <summary>
     /// m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; p −= lr·(m̂/(√v̂ + eps) + wd·p) with m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ).
+    /// The tensors of a block <paramref name="skipBlocks"/> flags (layer drop: the block took no part in this step) are
+    /// left as they are, parameters and both moments, no weight decay either: PyTorch's AdamW does the same for a
+    /// parameter without a gradient. t stays one count for all tensors (PyTorch keeps one per parameter), so a block
+    /// dropped at some steps gets slightly different bias corrections while t is small; past ~200 steps both are 1 to 1e-4.
     /// </summary>
-    public void Update(float* param, float* grad, float lr, float beta1, float beta2, float eps, float weightDecay)
+    public void Update(float* param, float* grad, float lr, float beta1, float beta2, float eps, float weightDecay,
+        bool[]? skipBlocks = null)
     {
         StepCount++;
         float c1 = (float)(1 - Math.Pow(beta1, StepCount)), c2 = (float)(1 - Math.Pow(beta2, StepCount));
         // Element-wise, so splitting the buffer over cores changes no result. Chunks of 64K floats per job.
-        var jobs = Layout.Tensors.SelectMany(t => Enumerable.Range(0, (int)((t.Count + Chunk - 1) / Chunk))
+        var jobs = Layout.Tensors.Where((_, i) => skipBlocks is null || Layout.BlockOf[i] < 0 || !skipBlocks[Layout.BlockOf[i]])
+            .SelectMany(t => Enumerable.Range(0, (int)((t.Count + Chunk - 1) / Chunk))
             .Select(c => (Offset: t.Offset + (long)c * Chunk, Count: Math.Min(Chunk, t.Count - (long)c * Chunk), Decay: t.IsMatrix))).ToArray();
         float* mBase = M.Ptr, vBase = V.Ptr;
         Parallel.For(0, jobs.Length, j =>

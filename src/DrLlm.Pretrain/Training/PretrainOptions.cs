@@ -37,6 +37,12 @@ public sealed record PretrainOptions
     public float WeightDecay { get; init; } = 0.1f;
     /// <summary>Global gradient norm above which gradients are scaled down; 0 disables clipping.</summary>
     public float GradClip { get; init; } = 1.0f;
+    /// <summary>
+    /// Layer drop: the probability that a training step skips the last block (the identity, forward and backward); block
+    /// l of L is skipped with LayerDrop · l/(L−1), so never the first (<see cref="Training.LayerDrop"/>). 0 (off) by
+    /// default; evaluation never drops.
+    /// </summary>
+    public float LayerDrop { get; init; } = 0f;
 
     // Data
     public int Seed { get; init; } = 1337;
@@ -83,6 +89,7 @@ public sealed record PretrainOptions
         Check(LearningRate > 0 && MinLrRatio is >= 0 and <= 1, "LearningRate must be > 0 and MinLrRatio in [0, 1]");
         Check(Beta1 is >= 0 and < 1 && Beta2 is >= 0 and < 1 && AdamEps > 0 && WeightDecay >= 0 && GradClip >= 0,
             "Beta1, Beta2 in [0, 1), AdamEps > 0, WeightDecay ≥ 0, GradClip ≥ 0");
+        Check(LayerDrop is >= 0 and < 1, $"LayerDrop ({LayerDrop}) must be in [0, 1): the drop rate of the last block");
         Check(LogInterval > 0 && EvalInterval >= 0 && EvalBatches >= 0 && CheckpointInterval >= 0 && Threads >= 0,
             "LogInterval ≥ 1; EvalInterval, EvalBatches, CheckpointInterval, Threads ≥ 0");
     }

@@ -6,8 +6,8 @@ using DrLlm.Pretrain.Model;
 
 namespace DrLlm.Pretrain.Training;
 
-/// <summary>One optimiser step's figures.</summary>
-public readonly record struct StepStats(int Step, double Loss, float LearningRate, double GradNorm, long Tokens);
+/// <summary>One optimiser step's figures; DroppedBlocks: how many blocks layer drop skipped in it.</summary>
+public readonly record struct StepStats(int Step, double Loss, float LearningRate, double GradNorm, long Tokens, int DroppedBlocks);
 
 /// <summary>
 /// The training state and its one-step update: a <see cref="Transformer"/>, <see cref="AdamW"/> moments, the data
@@ -48,24 +48,27 @@ public sealed unsafe class Pretrainer : IDisposable
 
     /// <summary>
     /// One optimiser step: GradAccumulation micro-batches (each loss scaled by 1/GradAccumulation), global-norm clipping,
-    /// the scheduled learning rate, AdamW.
+    /// the scheduled learning rate, AdamW. With <see cref="PretrainOptions.LayerDrop"/> the step's blocks to drop are drawn
+    /// once (<see cref="LayerDrop.Mask"/>) for all its micro-batches, and AdamW leaves those blocks' tensors alone.
     /// </summary>
     public StepStats TrainStep()
     {
         var o = Options;
         float lr = LearningRateSchedule.At(Step, o.WarmupSteps, o.Steps, o.LearningRate, o.MinLrRatio);
+        var dropped = LayerDrop.Mask(o.Seed, Step, o.Layers, o.LayerDrop);
         Model.ZeroGrad();
         double loss = 0;
         for (int micro = 0; micro < o.GradAccumulation; micro++)
         {
             Data.NextBatch(o.Batch, _inputs, _targets, _mask);
-            loss += Model.Forward(_inputs, _targets, _mask) / o.GradAccumulation;
+            loss += Model.Forward(_inputs, _targets, _mask, dropped) / o.GradAccumulation;
             Model.Backward(1f / o.GradAccumulation);
         }
         double norm = AdamW.ClipGradients(Model.Grads.Ptr, Model.Layout.Count, o.GradClip);
-        Optimizer.Update(Model.Params.Ptr, Model.Grads.Ptr, lr, o.Beta1, o.Beta2, o.AdamEps, o.WeightDecay);
+        Optimizer.Update(Model.Params.Ptr, Model.Grads.Ptr, lr, o.Beta1, o.Beta2, o.AdamEps, o.WeightDecay,
+            o.LayerDrop > 0 ? dropped : null);
         Step++;
-        return new StepStats(Step, loss, lr, norm, TokensPerStep);
+        return new StepStats(Step, loss, lr, norm, TokensPerStep, dropped.Count(d => d));
     }
 
     /// <summary>
