@@ -16,26 +16,20 @@ namespace DrLlm.Engine.Model;
 /// generated position whose token, and all tokens before it, match the stored run. Search evaluates many paths that
 /// share a prefix with the previous one and usually generate the same answer, so most of their work is reuse.
 /// <see cref="BlockRuns"/> and <see cref="BlockRunsSaved"/> count block executions (one block over the prompt, or over
-/// one generated token, counts one) run and reused.
+/// one generated token, counts one) run and reused. What is stored, and when it stays valid, is <see cref="StoredRun"/>'s
+/// business; this class runs paths.
+///
+/// Where a path's blocks run: step k runs block <c>Blocks[k]</c> over a range of positions in <see cref="RunRows"/>
+/// (residual entering step k+1 = residual entering step k + block) — a skipped block is one no step names, a repeated
+/// one is named by two adjacent steps, each with its own KV cache. A prefill calls it once per step (<see cref="RunStep"/>,
+/// the last step deferred, see below); a generated token runs the loop over all steps in <see cref="Extend"/>.
 /// </summary>
 public sealed unsafe class InferenceSession : IDisposable
 {
     private readonly Decoder _model;
     private readonly ModelConfig _c;
-    private readonly int _maxSteps;
-    private readonly KvCache _cache;
+    private readonly StoredRun _run;
     private readonly BlockForward _forward;
-
-    // The stored run. _stepBlocks[k] is the block of step k; prompt positions hold valid values for steps < _storedSteps.
-    // hidden[k] rows are positions: residual entering step k. Generated position T+g holds token _gen[g] and is valid
-    // for its first _genSteps[g] steps.
-    private int[] _prompt = [];
-    private readonly int[] _stepBlocks;
-    private int _storedSteps;
-    private readonly NativeBuffer?[] _hidden;
-    private int[] _gen = new int[16];
-    private int[] _genSteps = new int[16];
-    private int _genLen;
     private readonly int[] _oneToken = new int[1];
 
     // The current sequence.
@@ -62,31 +56,23 @@ public sealed unsafe class InferenceSession : IDisposable
     public int Position => _pos;
     public int PromptLength => _promptLen;
     /// <summary>Blocks of the current path (valid once a prefill has finished, or the steps run so far during one).</summary>
-    public ReadOnlySpan<int> PathSteps => _stepBlocks.AsSpan(0, _inPrefill ? _stepCount : _pathLen);
+    public ReadOnlySpan<int> PathSteps => _run.Blocks[..(_inPrefill ? _stepCount : _pathLen)];
     public ModelConfig Config => _c;
 
     internal InferenceSession(Decoder model)
     {
         _model = model;
         _c = model.Config;
-        _maxSteps = 2 * _c.NumLayers;
-        _stepBlocks = new int[_maxSteps];
-        _hidden = new NativeBuffer?[_maxSteps + 1];
-        _cache = new KvCache(_maxSteps, _c.KvDim);
-        _forward = new BlockForward(model, _cache);
+        _run = new StoredRun(2 * _c.NumLayers, _c.HiddenSize, _c.KvDim);
+        _forward = new BlockForward(model, _run.Cache);
     }
 
     /// <summary>
     /// How many leading steps of <paramref name="steps"/> a prefill of <paramref name="prompt"/> would reuse from the
     /// stored run (0 when the prompt differs or reuse is off): lets a caller holding several sessions pick the best one.
     /// </summary>
-    public int ReusableSteps(ReadOnlySpan<int> prompt, ReadOnlySpan<int> steps)
-    {
-        if (!ReusePrefix || !prompt.SequenceEqual(_prompt)) return 0;
-        int n = Math.Min(_storedSteps, steps.Length), k = 0;
-        while (k < n && _stepBlocks[k] == steps[k]) k++;
-        return k;
-    }
+    public int ReusableSteps(ReadOnlySpan<int> prompt, ReadOnlySpan<int> steps) =>
+        ReusePrefix ? _run.SharedSteps(prompt, steps) : 0;
 
     /// <summary>
     /// Makes this session's stored run a copy of the first <paramref name="steps"/> steps of <paramref name="source"/>'s
@@ -99,36 +85,8 @@ public sealed unsafe class InferenceSession : IDisposable
         if (source._model != _model) throw new ArgumentException("sessions of different models cannot share a stored run");
         if (source == this) throw new ArgumentException("a session cannot copy its own stored run");
         if (source._inPrefill || _inPrefill) throw new InvalidOperationException("cannot copy a stored run during a prefill");
-        steps = Math.Clamp(steps, 0, source._storedSteps);
-        _prompt = source._prompt;
-        _storedSteps = steps;
-        Array.Copy(source._stepBlocks, _stepBlocks, steps);
-        // Generated position g is valid for a step only if it and every position before it are (attention reads them).
-        EnsureGen(source._genLen);
-        _genLen = source._genLen;
-        int valid = steps;
-        for (int g = 0; g < _genLen; g++)
-        {
-            valid = Math.Min(valid, source._genSteps[g]);
-            _gen[g] = source._gen[g];
-            _genSteps[g] = valid;
-        }
+        _run.CopyFrom(source._run, steps);
         _prefilled = false;
-        int d = _c.HiddenSize, promptLen = _prompt.Length;
-        for (int k = 0; k <= steps; k++)
-        {
-            int rows = promptLen + RowsValid(k);
-            long bytes = (long)rows * d * sizeof(float);
-            Buffer.MemoryCopy(source._hidden[k]!.Ptr, Hidden(k, rows).Ptr, bytes, bytes);
-            if (k < steps) _cache.CopyFrom(source._cache, k, promptLen + RowsValid(k + 1));
-        }
-
-        int RowsValid(int k)
-        {
-            int n = 0;
-            while (n < _genLen && _genSteps[n] >= k) n++;
-            return n;
-        }
     }
 
     /// <summary>Prefill with a whole path; returns the last prompt position's logits [vocab].</summary>
@@ -146,11 +104,9 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         if (tokens.Length == 0) throw new ArgumentException("prompt is empty: at least one token is needed");
         CheckTokens(tokens);
-        if (!ReusePrefix || !tokens.SequenceEqual(_prompt))
+        if (!ReusePrefix || !_run.HasPrompt(tokens))
         {
-            _prompt = tokens.ToArray();
-            _storedSteps = 0;
-            _genLen = 0;
+            _run.Reset(tokens);
             Embed(tokens, 0);
         }
         _promptLen = tokens.Length;
@@ -169,23 +125,22 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         if (!_inPrefill) throw new InvalidOperationException("RunStep outside a prefill: call BeginPrefill first");
         int k = _stepCount;
-        LayerPath.CheckStep(k, block, k > 0 ? _stepBlocks[k - 1] : -1, k > 1 ? _stepBlocks[k - 2] : -1, _c.NumLayers);
+        var blocks = _run.Blocks;
+        LayerPath.CheckStep(k, block, k > 0 ? blocks[k - 1] : -1, k > 1 ? blocks[k - 2] : -1, _c.NumLayers);
         LayerPath.CheckLength(k + 1, _c.NumLayers);
 
         Flush();
         _stepCount++;
-        if (_reusing && k < _storedSteps && _stepBlocks[k] == block)
+        if (_reusing && _run.Holds(k, block))
         {
             BlockRunsSaved++;
             _lastReused = true;
             return;
         }
         _lastReused = false;
-        // The path leaves the stored run at step k: later stored steps, and generated positions beyond step k, are stale.
+        // The path leaves the stored run at step k.
         _reusing = false;
-        _stepBlocks[k] = block;
-        _storedSteps = k + 1;
-        for (int g = 0; g < _genLen; g++) _genSteps[g] = Math.Min(_genSteps[g], k);
+        _run.Diverge(k, block);
         _pending = true; // computed by the next RunStep, a read of its output, or FinishPrefill
         BlockRuns++;
     }
@@ -208,7 +163,7 @@ public sealed unsafe class InferenceSession : IDisposable
             throw new InvalidOperationException(
                 "the hidden state after the whole path exists for the last prompt position only (FinishPrefill computes the " +
                 "last step's output for that row): read it before FinishPrefill to get every row");
-        return _hidden[k]!.Span(0, _promptLen * _c.HiddenSize);
+        return _run.Rows(k, _promptLen);
     }
 
     /// <summary>Ends the prefill; returns the last prompt position's logits [vocab].</summary>
@@ -243,27 +198,15 @@ public sealed unsafe class InferenceSession : IDisposable
 
         // Steps to reuse: a single token that matches the stored run at this position (and, by the invariant kept
         // below, at every earlier one) resumes at the first step not valid for it. Chunks are always recomputed.
-        int start = n == 1 && ReusePrefix && g0 < _genLen && _gen[g0] == tokens[0] ? Math.Min(_genSteps[g0], _pathLen) : 0;
-        for (int i = 0; i < n; i++)
-        {
-            int g = g0 + i;
-            if (g < _genLen && _gen[g] == tokens[i]) continue;
-            // A new token here: everything stored after it was computed from a different sequence.
-            EnsureGen(g + 1);
-            _gen[g] = tokens[i];
-            _genLen = g + 1;
-        }
+        int start = n == 1 && ReusePrefix ? Math.Min(_run.ValidSteps(g0, tokens[0]), _pathLen) : 0;
         _forward.EnsurePositions(p0 + n);
         if (start == 0) Embed(tokens, p0);
         for (int s = start; s < _pathLen; s++) RunRows(s, p0, n);
         BlockRuns += _pathLen - start;
         BlockRunsSaved += start;
-        // These positions now hold the current path's values; later stored positions keep only the steps before the
-        // first one recomputed here, since their attention read this position's keys and values.
-        for (int i = 0; i < n; i++) _genSteps[g0 + i] = _pathLen;
-        for (int g = g0 + n; g < _genLen; g++) _genSteps[g] = Math.Min(_genSteps[g], start);
+        _run.Record(g0, tokens, _pathLen, start);
         _pos += n;
-        return _forward.Logits(Row(_pathLen, allLogits ? p0 : _pos - 1), allLogits ? n : 1);
+        return _forward.Logits(_run.Row(_pathLen, allLogits ? p0 : _pos - 1), allLogits ? n : 1);
     }
 
     /// <summary>Forgets tokens after <paramref name="position"/> (≥ the prompt length), e.g. between scored candidates.</summary>
@@ -278,11 +221,11 @@ public sealed unsafe class InferenceSession : IDisposable
     private void RunRows(int k, int p0, int n)
     {
         int d = _c.HiddenSize;
-        var src = Hidden(k, p0 + n);
-        var dst = Hidden(k + 1, p0 + n);
+        var src = _run.Hidden(k, p0 + n);
+        var dst = _run.Hidden(k + 1, p0 + n);
         long offset = (long)p0 * d, bytes = (long)n * d * 4;
         Buffer.MemoryCopy(src.Ptr + offset, dst.Ptr + offset, bytes, bytes);
-        _forward.Run(_stepBlocks[k], k, dst.Ptr + offset, p0, n);
+        _forward.Run(_run.Blocks[k], k, dst.Ptr + offset, p0, n);
     }
 
     /// <summary>
@@ -297,7 +240,7 @@ public sealed unsafe class InferenceSession : IDisposable
         if (_pending)
         {
             _pending = false;
-            _storedSteps = k;
+            _run.DropFrom(k);
             _lastStepPartial = true;
         }
         else if (_lastReused)
@@ -307,33 +250,17 @@ public sealed unsafe class InferenceSession : IDisposable
         }
         long bytes = (long)_promptLen * d * 4;
         _lastRows.Ensure((long)_promptLen * d);
-        Buffer.MemoryCopy(_hidden[k]!.Ptr, _lastRows.Ptr, bytes, bytes);
-        _forward.Run(_stepBlocks[k], k, _lastRows.Ptr, 0, _promptLen, outRows: 1);
+        Buffer.MemoryCopy(_run.Row(k, 0), _lastRows.Ptr, bytes, bytes);
+        _forward.Run(_run.Blocks[k], k, _lastRows.Ptr, 0, _promptLen, outRows: 1);
         return _lastRows.Ptr + (long)(_promptLen - 1) * d;
     }
 
     private void Embed(ReadOnlySpan<int> tokens, int p0)
     {
         int d = _c.HiddenSize;
-        var h0 = Hidden(0, p0 + tokens.Length);
+        var h0 = _run.Hidden(0, p0 + tokens.Length);
         var embed = _model.Weights.Embed;
         for (int t = 0; t < tokens.Length; t++) embed.DequantizeRow(tokens[t], h0.Ptr + (long)(p0 + t) * d);
-    }
-
-    private float* Row(int k, int position) => _hidden[k]!.Ptr + (long)position * _c.HiddenSize;
-
-    private NativeBuffer Hidden(int k, int positions)
-    {
-        var b = _hidden[k] ??= new NativeBuffer();
-        b.Ensure((long)positions * _c.HiddenSize);
-        return b;
-    }
-
-    private void EnsureGen(int length)
-    {
-        if (length <= _gen.Length) return;
-        Array.Resize(ref _gen, Math.Max(length, _gen.Length * 2));
-        Array.Resize(ref _genSteps, _gen.Length);
     }
 
     private void CheckTokens(ReadOnlySpan<int> tokens)
@@ -345,9 +272,8 @@ public sealed unsafe class InferenceSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var b in _hidden) b?.Dispose();
+        _run.Dispose();
         _lastRows.Dispose();
-        _cache.Dispose();
         _forward.Dispose();
     }
 }
