@@ -20,27 +20,33 @@
 #   ./drllm (so a rebuild of the checkout cannot change the binary under a run of hours);  PIDFILE=FILE  the process id
 #   of the running trainer, rewritten at each piece (to pause it with SIGSTOP/SIGCONT while something else is measured)
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$repo"
-run="${1:-.cache/train/routing-model}"
-threads="${THREADS:-1}"
-read -r -a drllm <<< "${DRLLM:-./drllm}"
-stage1=arith,mcq,mcq:1-2
-stage2=arith,mcq
-piece() { # piece N ARGS...: runs `drllm pretrain --out RUN ARGS` unless piece N finished earlier
-  local n=$1; shift
-  [ -f "$run/piece-$n.done" ] && return 0
-  echo "== piece $n: $*"
-  "${drllm[@]}" pretrain --out "$run" "$@" --threads "$threads" &
-  local pid=$!
-  [ -z "${PIDFILE:-}" ] || echo "$pid" > "$PIDFILE"
-  wait "$pid"
-  touch "$run/piece-$n.done"
+# All of it in a function that bash reads whole before running it, so editing this file under a run of hours cannot
+# change what the run does next (bash reads a plain script as it goes).
+main() {
+  repo="$(cd "$(dirname "$0")/.." && pwd)"
+  cd "$repo"
+  run="${1:-.cache/train/routing-model}"
+  threads="${THREADS:-1}"
+  read -r -a drllm <<< "${DRLLM:-./drllm}"
+  stage1=arith,mcq,mcq:1-2
+  stage2=arith,mcq
+  piece() { # piece N ARGS...: runs `drllm pretrain --out RUN ARGS` unless piece N finished earlier
+    local n=$1; shift
+    [ -f "$run/piece-$n.done" ] && return 0
+    echo "== piece $n: $*"
+    "${drllm[@]}" pretrain --out "$run" "$@" --threads "$threads" &
+    local pid=$!
+    [ -z "${PIDFILE:-}" ] || echo "$pid" > "$PIDFILE"
+    wait "$pid"
+    touch "$run/piece-$n.done"
+  }
+  if [ ! -f "$run/trainer-state.bin" ]; then
+    piece 1 --config deploy/routing-model-pretrain.json --corpus "$stage1" --until 4000
+  fi
+  piece 1 --resume --corpus "$stage1" --until 4000
+  piece 2 --resume --switch-corpus --corpus "$stage2" --until 10000
+  piece 3 --resume --corpus "$stage2"
+  sha256sum "$run/model.safetensors"
 }
-if [ ! -f "$run/trainer-state.bin" ]; then
-  piece 1 --config deploy/routing-model-pretrain.json --corpus "$stage1" --until 4000
-fi
-piece 1 --resume --corpus "$stage1" --until 4000
-piece 2 --resume --switch-corpus --corpus "$stage2" --until 10000
-piece 3 --resume --corpus "$stage2"
-sha256sum "$run/model.safetensors"
+main "$@"
+exit
