@@ -33,10 +33,8 @@ public static class EvalCommands
             { EngineCommands.Model, task, file, split, n, seed, path, routers, thresholds, calibrate, items, show, instruct, EngineCommands.Threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
-            if (r.GetValue(n) < 1) throw new ArgumentException("--n must be ≥ 1");
             var modelPath = r.GetValue(EngineCommands.Model)!;
-            var source = TaskRegistry.Resolve(r.GetValue(task)!, r.GetValue(file));
-            var sample = source.Sample(r.GetValue(split)!, r.GetValue(n), r.GetValue(seed));
+            var (source, sample) = Items(r, task, file, split, n, seed);
             using var decoder = Decoder.Load(modelPath, r.GetValue(EngineCommands.Threads));
             var evaluator = r.GetValue(instruct)
                 ? new TaskEvaluator(decoder, TokenizerLoader.Load(modelPath), ModelKind.Instruct, ChatTemplate.Find(modelPath))
@@ -93,10 +91,8 @@ public static class EvalCommands
             { EngineCommands.Model, task, file, split, n, seed, EngineCommands.Threads };
         cmd.SetAction(r => CliErrors.Run(() =>
         {
-            if (r.GetValue(n) < 1) throw new ArgumentException("--n must be ≥ 1");
             var modelPath = r.GetValue(EngineCommands.Model)!;
-            var source = TaskRegistry.Resolve(r.GetValue(task)!, r.GetValue(file));
-            var sample = source.Sample(r.GetValue(split)!, r.GetValue(n), r.GetValue(seed));
+            var (source, sample) = Items(r, task, file, split, n, seed);
             using var decoder = Decoder.Load(modelPath, r.GetValue(EngineCommands.Threads));
             var evaluator = new TaskEvaluator(decoder, TokenizerLoader.Load(modelPath));
             var sw = System.Diagnostics.Stopwatch.StartNew();
@@ -132,6 +128,15 @@ public static class EvalCommands
     }
 
     /// <summary>Prints the first <paramref name="count"/> questions with the model's answers to stderr.</summary>
+    /// <summary>The task the options name and its first --n items of --split under --seed (eval and skip-tolerance).</summary>
+    private static (ITaskSource Source, IReadOnlyList<TaskItem> Items) Items(ParseResult r, Option<string> task, Option<string?> file,
+        Option<string> split, Option<int> n, Option<int> seed)
+    {
+        if (r.GetValue(n) < 1) throw new ArgumentException("--n must be ≥ 1");
+        var source = TaskRegistry.Resolve(r.GetValue(task)!, r.GetValue(file));
+        return (source, source.Sample(r.GetValue(split)!, r.GetValue(n), r.GetValue(seed)));
+    }
+
     private static void Show(TaskEvaluator evaluator, IReadOnlyList<TaskItem> items, IReadOnlyList<ItemOutcome> outcomes, int count, bool withPath)
     {
         foreach (var (item, o) in items.Zip(outcomes).Take(count))

@@ -32,8 +32,6 @@ public static unsafe class Dequant
         }
     }
 
-    private static Vector256<float> Bytes8(byte* p) => Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p));
-
     private static void Q8_0(byte* src, float* dst, int n)
     {
         for (int b = 0; b < n / 32; b++, src += Numerics.Q8BlockBytes, dst += 32)
@@ -45,30 +43,41 @@ public static unsafe class Dequant
         }
     }
 
-    private static readonly Vector256<int> Lanes0 = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+    private static readonly Vector256<uint> Lanes0 = Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
 
-    private static void Q5_0(byte* src, float* dst, int n)
+    /// <summary>
+    /// A Q5_0 block's 32 values as integers (−16..15), 8 per vector in order: value j is the low nibble of qs[j] with
+    /// bit j of qh as bit 4, value j+16 the high nibble with bit j+16, minus 16 (dequantize_row_q5_0). The one decoder of
+    /// the layout: the dequantiser scales these by d, the GEMV's dot product multiplies them with x.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static void Q5_0Values(byte* block, out Vector256<int> v0, out Vector256<int> v1, out Vector256<int> v2, out Vector256<int> v3)
     {
         var low4 = Vector256.Create(0xF);
         var bit4 = Vector256.Create(0x10);
         var sixteen = Vector256.Create(16);
+        var qh = Vector256.Create(*(uint*)(block + 2));
+        byte* qs = block + 6;
+        var q0 = Avx2.ConvertToVector256Int32(qs);
+        var q1 = Avx2.ConvertToVector256Int32(qs + 8);
+        Vector256<int> High(uint first) =>
+            Avx2.And(Avx2.ShiftLeftLogical(Avx2.ShiftRightLogicalVariable(qh, Avx2.Add(Lanes0, Vector256.Create(first))).AsInt32(), 4), bit4);
+        v0 = Avx2.Subtract(Avx2.Or(Avx2.And(q0, low4), High(0)), sixteen);
+        v1 = Avx2.Subtract(Avx2.Or(Avx2.And(q1, low4), High(8)), sixteen);
+        v2 = Avx2.Subtract(Avx2.Or(Avx2.ShiftRightLogical(q0, 4), High(16)), sixteen);
+        v3 = Avx2.Subtract(Avx2.Or(Avx2.ShiftRightLogical(q1, 4), High(24)), sixteen);
+    }
+
+    private static void Q5_0(byte* src, float* dst, int n)
+    {
         for (int b = 0; b < n / 32; b++, src += 22, dst += 32)
         {
             var d = Vector256.Create(Numerics.HalfToSingle(*(ushort*)src));
-            var qh = Vector256.Create(*(int*)(src + 2));
-            byte* qs = src + 6;
-            for (int c = 0; c < 16; c += 8)
-            {
-                var q = Avx2.ConvertToVector256Int32(qs + c);
-                // value j: low nibble of qs[j] with bit j of qh as bit 4; value j+16: high nibble with bit j+16.
-                var shift = Avx2.Add(Lanes0, Vector256.Create(c));
-                var h0 = Avx2.And(Avx2.ShiftLeftLogical(Avx2.ShiftRightLogicalVariable(qh.AsUInt32(), shift.AsUInt32()).AsInt32(), 4), bit4);
-                var h1 = Avx2.And(Avx2.ShiftLeftLogical(Avx2.ShiftRightLogicalVariable(qh.AsUInt32(), Avx2.Add(shift, Vector256.Create(16)).AsUInt32()).AsInt32(), 4), bit4);
-                var x0 = Avx2.Subtract(Avx2.Or(Avx2.And(q, low4), h0), sixteen);
-                var x1 = Avx2.Subtract(Avx2.Or(Avx2.ShiftRightLogical(q, 4), h1), sixteen);
-                Avx.Store(dst + c, Avx.Multiply(Avx.ConvertToVector256Single(x0), d));
-                Avx.Store(dst + 16 + c, Avx.Multiply(Avx.ConvertToVector256Single(x1), d));
-            }
+            Q5_0Values(src, out var v0, out var v1, out var v2, out var v3);
+            Avx.Store(dst, Avx.Multiply(Avx.ConvertToVector256Single(v0), d));
+            Avx.Store(dst + 8, Avx.Multiply(Avx.ConvertToVector256Single(v1), d));
+            Avx.Store(dst + 16, Avx.Multiply(Avx.ConvertToVector256Single(v2), d));
+            Avx.Store(dst + 24, Avx.Multiply(Avx.ConvertToVector256Single(v3), d));
         }
     }
 

@@ -181,27 +181,12 @@ public static unsafe class Gemv
         return b < nb ? t + DotQ8_0x256(row, x, (nb - b) * 32) : t;
     }
 
-    private static readonly Vector256<uint> Shift0 = Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
-
     private static float DotQ5_0(byte* row, float* x, int k)
     {
-        var low4 = Vector256.Create(0xF);
-        var one = Vector256.Create(1);
-        var sixteen = Vector256.Create(16);
-        Vector256<uint> s0 = Shift0, s8 = Shift0 + Vector256.Create(8u), s16 = Shift0 + Vector256.Create(16u), s24 = Shift0 + Vector256.Create(24u);
         var acc = Vector256<float>.Zero;
         for (int b = 0; b < k / 32; b++, row += 22, x += 32)
         {
-            var qh = Vector256.Create(*(uint*)(row + 2));
-            byte* qs = row + 6;
-            var q0 = Avx2.ConvertToVector256Int32(qs);
-            var q1 = Avx2.ConvertToVector256Int32(qs + 8);
-            // value j: low nibble of qs[j] plus 16·(bit j of qh) − 16; value j+16: the high nibble and bit j+16.
-            Vector256<int> H(Vector256<uint> shift) => Avx2.ShiftLeftLogical(Avx2.And(Avx2.ShiftRightLogicalVariable(qh, shift).AsInt32(), one), 4);
-            var v0 = Avx2.Subtract(Avx2.Or(Avx2.And(q0, low4), H(s0)), sixteen);
-            var v1 = Avx2.Subtract(Avx2.Or(Avx2.And(q1, low4), H(s8)), sixteen);
-            var v2 = Avx2.Subtract(Avx2.Or(Avx2.ShiftRightLogical(q0, 4), H(s16)), sixteen);
-            var v3 = Avx2.Subtract(Avx2.Or(Avx2.ShiftRightLogical(q1, 4), H(s24)), sixteen);
+            Dequant.Q5_0Values(row, out var v0, out var v1, out var v2, out var v3);
             var p0 = Avx.Multiply(Avx.ConvertToVector256Single(v0), Avx.LoadVector256(x));
             var p1 = Avx.Multiply(Avx.ConvertToVector256Single(v1), Avx.LoadVector256(x + 8));
             p0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(v2), Avx.LoadVector256(x + 16), p0);
